@@ -1,0 +1,184 @@
+// The persistent commit transaction (docs/commit-protocol.md):
+//   1. on a dedicated pooled connection: WATCH every rec key of the batch + MGET them (one round trip);
+//   2. verify in Redis's state: exists / not exists / mod equality (never only the local cache);
+//   3. MULTI: SET/DEL recs, SADD/SREM the id sets and tag indexes, INCR ver, XADD the change
+//      stream entry; EXEC (one round trip). A nil EXEC means a watched rec changed: go to 1.
+// Nothing local changes before EXEC succeeds; the caller applies the result to its cache.
+import { HDateTime, HDict, HRef, HRemove, type HVal } from 'haystack-core';
+import type { Redis } from 'ioredis';
+import { CommitError, ConcurrentChangeError, StorageError } from '../folio/errors.js';
+import { neverIndex } from '../folio/tagRules.js';
+import { recordIndexTerms, termKey } from '../filter/indexTerms.js';
+import { decodeRec, encodeRec } from './codec.js';
+import type { FolioKeys } from './keys.js';
+import { mapRefs, toRel } from '../folio/refs.js';
+
+/** One diff of a batch, normalized: absolute id, absolute refs, changes as a plain map. */
+export interface PlannedDiff {
+  id: string;
+  isAdd: boolean;
+  isRemove: boolean;
+  isForce: boolean;
+  oldMod: HDateTime | undefined;
+  changes: HDict;
+}
+
+export interface VerifiedDiff extends PlannedDiff {
+  /** persistent tags in Redis before the commit (undefined for adds) */
+  oldPersistent: HDict | undefined;
+  /** persistent tags after the commit (undefined for removes) */
+  newPersistent: HDict | undefined;
+}
+
+export interface CommitResult {
+  diffs: VerifiedDiff[];
+  newMod: HDateTime;
+  ver: number;
+  streamId: string;
+}
+
+export interface CommitEnv {
+  keys: FolioKeys;
+  idPrefix: string | undefined;
+  changeStreamMaxLen: number;
+  /** mod of the newest local commit, for strictly increasing mods */
+  lastModMs: number;
+  /** called once, after the first successful verify, before anything is written */
+  beforeWrite(diffs: VerifiedDiff[]): void;
+  /** extra check of the state read from Redis (e.g. the transient-overlap rule) */
+  verifyExtra?(d: VerifiedDiff): void;
+}
+
+const MAX_ATTEMPTS = 50;
+
+/** The index keys (termKey strings) of a record, over its stored form: Ref ids relative to the
+ * idPrefix, so a prefix rename on reopen keeps every index valid. */
+export function termKeysOf(persistent: HDict | undefined, idPrefix: string | undefined): Set<string> {
+  const out = new Set<string>();
+  if (!persistent) return out;
+  const stored = idPrefix ? (mapRefs(persistent, (r) => HRef.make(toRel(r.value, idPrefix))) as HDict) : persistent;
+  for (const t of recordIndexTerms(stored, neverIndex)) out.add(termKey(t));
+  return out;
+}
+
+export async function runCommit(conn: Redis, env: CommitEnv, planned: PlannedDiff[]): Promise<CommitResult> {
+  const { keys, idPrefix } = env;
+  const recKeys = planned.map((d) => keys.rec(toRel(d.id, idPrefix)));
+  let hooksRan = false;
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const pre = await conn.pipeline().watch(...recKeys).mget(...recKeys).exec();
+    if (!pre) throw new StorageError('WATCH/MGET returned no reply');
+    const [watchErr] = pre[0] ?? [];
+    if (watchErr) throw watchErr;
+    const [mgetErr, stored] = pre[1] ?? [];
+    if (mgetErr) throw mgetErr;
+    const current = stored as (string | null)[];
+
+    let verified: VerifiedDiff[];
+    try {
+      verified = planned.map((d, i) => verifyOne(d, current[i] ?? null, idPrefix, recKeys[i] ?? ''));
+      if (env.verifyExtra) verified.forEach((d) => env.verifyExtra?.(d));
+    } catch (e) {
+      await conn.unwatch();
+      throw e;
+    }
+
+    const newMod = nextMod(env.lastModMs, verified);
+    for (const d of verified) d.newPersistent = d.isRemove ? undefined : applyChanges(d, newMod);
+
+    if (!hooksRan) {
+      hooksRan = true;
+      try {
+        env.beforeWrite(verified);
+      } catch (e) {
+        await conn.unwatch();
+        throw e;
+      }
+    }
+
+    const multi = conn.multi();
+    const streamFields: string[] = [];
+    for (let i = 0; i < verified.length; i++) {
+      const d = verified[i] as VerifiedDiff;
+      const rel = toRel(d.id, idPrefix);
+      const recKey = recKeys[i] as string;
+      const oldTerms = termKeysOf(d.oldPersistent, idPrefix);
+      const newTerms = termKeysOf(d.newPersistent, idPrefix);
+      if (d.newPersistent) {
+        const enc = encodeRec(d.newPersistent, idPrefix);
+        multi.set(recKey, enc);
+        if (d.isAdd) multi.sadd(keys.all, rel);
+        const wasTrash = d.oldPersistent?.has('trash') ?? false;
+        const isTrash = d.newPersistent.has('trash');
+        if (isTrash && !wasTrash) multi.sadd(keys.trash, rel);
+        if (!isTrash && wasTrash) multi.srem(keys.trash, rel);
+        streamFields.push(rel, enc);
+      } else {
+        multi.del(recKey);
+        multi.srem(keys.all, rel);
+        multi.srem(keys.trash, rel);
+        streamFields.push(rel, `~${(d.oldPersistent?.get('mod') as HDateTime | undefined)?.value ?? ''}`);
+      }
+      for (const t of oldTerms) if (!newTerms.has(t)) multi.srem(keys.index(t), rel);
+      for (const t of newTerms) if (!oldTerms.has(t)) multi.sadd(keys.index(t), rel);
+    }
+    multi.incr(keys.ver);
+    multi.xadd(keys.changes, 'MAXLEN', '~', String(env.changeStreamMaxLen), '*', ...streamFields);
+    const res = await multi.exec();
+    if (res === null) continue; // a watched rec changed between MGET and EXEC: verify again
+    // runtime errors inside EXEC do not roll back in Redis; surface them loudly
+    for (const [err] of res) if (err) throw new StorageError(`Commit transaction failed: ${err.message}`, { cause: err });
+    const ver = Number(res[res.length - 2]?.[1]);
+    const streamId = String(res[res.length - 1]?.[1]);
+    return { diffs: verified, newMod, ver, streamId };
+  }
+  throw new ConcurrentChangeError(`Commit gave up after ${MAX_ATTEMPTS} attempts: records keep changing`);
+}
+
+function verifyOne(d: PlannedDiff, stored: string | null, idPrefix: string | undefined, key: string): VerifiedDiff {
+  const oldPersistent = stored === null ? undefined : decodeRec(stored, idPrefix, key);
+  if (d.isAdd) {
+    if (oldPersistent) throw new CommitError(`Rec already exists: ${d.id}`);
+  } else {
+    if (!oldPersistent) throw new CommitError(`Rec not found: ${d.id}`);
+    if (!d.isForce) {
+      const cur = oldPersistent.get('mod') as HDateTime | undefined;
+      if (!modEquals(cur, d.oldMod)) {
+        throw new ConcurrentChangeError(`${d.id}: ${cur?.toZinc() ?? 'null'} != ${d.oldMod?.toZinc() ?? 'null'}`);
+      }
+    }
+  }
+  return { ...d, oldPersistent, newPersistent: undefined };
+}
+
+export function modEquals(a: HDateTime | undefined, b: HDateTime | undefined): boolean {
+  if (!a || !b) return a === b;
+  return a.equals(b);
+}
+
+/** One mod for the whole batch: now, but strictly after every old mod and the last local commit. */
+function nextMod(lastModMs: number, diffs: VerifiedDiff[]): HDateTime {
+  let ms = Math.max(Date.now(), lastModMs + 1);
+  for (const d of diffs) {
+    const old = d.oldPersistent?.get('mod') as HDateTime | undefined;
+    if (old) ms = Math.max(ms, old.date.getTime() + 1);
+  }
+  return HDateTime.make(new Date(ms));
+}
+
+function applyChanges(d: VerifiedDiff, newMod: HDateTime): HDict {
+  // id first and mod last, as Haxall shows records
+  const obj: Record<string, HVal> = { id: HRef.make(d.id) };
+  if (d.oldPersistent) {
+    for (const [name, val] of Object.entries(d.oldPersistent.toObj())) if (val) obj[name] = val;
+  }
+  for (const name of d.changes.keys) {
+    const val = d.changes.get(name);
+    if (val === undefined || val === null || val instanceof HRemove) delete obj[name];
+    else obj[name] = val;
+  }
+  obj.id = HRef.make(d.id);
+  delete obj.mod;
+  obj.mod = newMod;
+  return HDict.make(obj);
+}

@@ -1,0 +1,86 @@
+// Connections to Redis: one options object configures every connection hxredis opens.
+// - `main`: reads, index lookups, curVer (shared, pipelined by ioredis);
+// - a generic-pool of dedicated connections for WATCH/MULTI/EXEC (WATCH state is per connection,
+//   so a commit must own its connection from WATCH to EXEC);
+// - `feed`: a dedicated connection for the blocking XREAD of the change stream.
+import { Redis, type RedisOptions } from 'ioredis';
+import genericPool from 'generic-pool';
+import { StorageError } from '../folio/errors.js';
+
+export interface ConnectionOptions {
+  /** `redis://user:pass@host:port/db` or `rediss://` (TLS) */
+  url: string;
+  /** extra ioredis options, passed through (tls, password, connectTimeout, ...) */
+  redisOptions?: RedisOptions;
+  /** dedicated commit connections at most (default 8) */
+  poolSize?: number;
+}
+
+/** The URL without its password, for error messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '<invalid url>';
+  }
+}
+
+export function checkUrl(url: string): void {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new StorageError(`Invalid Redis URL: ${JSON.stringify(url)} (expected redis://host:port/db or rediss://...)`);
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
+    throw new StorageError(`Invalid Redis URL scheme ${u.protocol} in ${redactUrl(url)}: use redis:// or rediss://`);
+  }
+}
+
+export function makeClient(opts: ConnectionOptions, role: string): Redis {
+  checkUrl(opts.url);
+  return new Redis(opts.url, {
+    lazyConnect: true,
+    // Fail fast while Redis is away instead of queueing: callers get a clear error, and the
+    // caches cannot drift because nothing is applied before a reply arrives.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectionName: `hxredis:${role}`,
+    ...opts.redisOptions,
+  });
+}
+
+/** Connects a client, turning a refused or timed-out connection into one clear error. */
+export async function connectClient(client: Redis, url: string): Promise<Redis> {
+  try {
+    await client.connect();
+  } catch (e) {
+    client.disconnect();
+    throw new StorageError(`Cannot connect to Redis at ${redactUrl(url)}: ${(e as Error).message}`, { cause: e });
+  }
+  return client;
+}
+
+export type CommitPool = genericPool.Pool<Redis>;
+
+export function makeCommitPool(opts: ConnectionOptions): CommitPool {
+  return genericPool.createPool<Redis>(
+    {
+      create: async () => connectClient(makeClient(opts, 'commit'), opts.url),
+      destroy: async (c) => {
+        c.disconnect();
+      },
+      validate: async (c) => c.status === 'ready',
+    },
+    { max: opts.poolSize ?? 8, min: 0, testOnBorrow: true, acquireTimeoutMillis: 30_000 },
+  );
+}
+
+/** Wraps an ioredis failure (connection lost, refused, timeout) into a StorageError. */
+export function storageError(e: unknown, url: string, what: string): Error {
+  if (e instanceof StorageError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  return new StorageError(`${what} failed: Redis at ${redactUrl(url)}: ${msg}`, { cause: e });
+}

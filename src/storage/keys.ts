@@ -1,0 +1,74 @@
+// The one module that owns the Redis key layout (docs/redis-layout.md explains each key).
+//
+// Every key of one folio starts with `{hx:<name>}`: the braces are a Redis Cluster hash tag, so all
+// record, index and meta keys of a folio live in one slot and one MULTI/EXEC can touch them all.
+// History keys carry a per-point tag instead (`hxhis:<name>:{<name>:<id>}`), so a cluster spreads them.
+import { ArgError } from '../folio/errors.js';
+
+const NAME_RE = /^[A-Za-z0-9_.\-]{1,64}$/;
+
+export function checkFolioName(name: string): string {
+  if (!NAME_RE.test(name)) {
+    throw new ArgError(`Invalid folio name ${JSON.stringify(name)}: use 1-64 of A-Z a-z 0-9 _ . -`);
+  }
+  return name;
+}
+
+export class FolioKeys {
+  readonly name: string;
+  /** common prefix of every record/index/meta key, hash tag included */
+  readonly base: string;
+
+  constructor(name: string) {
+    this.name = checkFolioName(name);
+    this.base = `{hx:${name}}:`;
+  }
+
+  /** STRING: one record, encoded (see codec.ts); the id is stored relative to the idPrefix */
+  rec(relId: string): string {
+    return `${this.base}r:${relId}`;
+  }
+  /** the relative id of a rec key */
+  relIdOfRecKey(key: string): string {
+    return key.slice(this.base.length + 2);
+  }
+  /** SET: relative ids of every record, live and trash */
+  get all(): string {
+    return `${this.base}all`;
+  }
+  /** SET: relative ids of trashed records */
+  get trash(): string {
+    return `${this.base}trash`;
+  }
+  /** SET: relative ids of the records matching one index term (see filter/indexTerms.ts) */
+  index(termKey: string): string {
+    return `${this.base}i:${termKey}`;
+  }
+  /** STRING (integer): curVer, INCR'd in every persistent commit's transaction */
+  get ver(): string {
+    return `${this.base}ver`;
+  }
+  /** STREAM: one entry per persistent commit, written in the commit's transaction */
+  get changes(): string {
+    return `${this.base}changes`;
+  }
+  /** HASH: layout version and creation time */
+  get meta(): string {
+    return `${this.base}meta`;
+  }
+  /** ZSET (fallback history, issue 4): one per point, tagged per point for cluster spread */
+  hisZset(relId: string): string {
+    return `hxhis:${this.name}:{${this.name}:${relId}}:z`;
+  }
+  /** TimeSeries key of one point */
+  hisTs(relId: string): string {
+    return `hxhis:${this.name}:{${this.name}:${relId}}:ts`;
+  }
+  /** SCAN pattern matching every record/index/meta key of this folio */
+  get pattern(): string {
+    return `${this.base.replace(/[{}[\]*?\\]/g, (c) => `\\${c}`)}*`;
+  }
+}
+
+/** The layout version written into meta; bumped when the layout changes incompatibly. */
+export const LAYOUT_VERSION = 1;

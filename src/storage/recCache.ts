@@ -1,0 +1,161 @@
+// The in-process image of a folio's records: persistent tags (mirroring Redis), the process-local
+// transient layer, planner statistics, and display names. Reads are served from here (warm
+// readById is a Map lookup); Redis stays the authority for commits (see commit.ts).
+import { HDict, HRef, type HDateTime } from 'haystack-core';
+import { mapRefs, refDis } from '../folio/refs.js';
+import { recDis } from '../folio/dis.js';
+
+/** Tags whose change can change some record's display name. */
+const DIS_TAGS = new Set(['dis', 'disMacro', 'disKey', 'name', 'def', 'tag', 'navName']);
+
+export class Rec {
+  readonly id: string;
+  persistent: HDict;
+  transient: HDict | undefined;
+  /** insertion order: gives readAll a deterministic order, so `limit` is a stable prefix */
+  readonly seq: number;
+  private mergedCache: HDict | undefined;
+  visibleCache: HDict | undefined;
+  visibleGen = -1;
+  disCache: string | undefined;
+
+  constructor(id: string, persistent: HDict, seq: number) {
+    this.id = id;
+    this.persistent = persistent;
+    this.seq = seq;
+  }
+
+  get mod(): HDateTime | undefined {
+    return this.persistent.get('mod') as HDateTime | undefined;
+  }
+  get isTrash(): boolean {
+    return this.persistent.has('trash');
+  }
+  /** persistent + transient, Refs without display names: what filters evaluate */
+  get merged(): HDict {
+    if (!this.mergedCache) {
+      if (!this.transient || this.transient.isEmpty()) this.mergedCache = this.persistent;
+      else {
+        const obj = { ...this.persistent.toObj(), ...this.transient.toObj() };
+        this.mergedCache = HDict.make(obj);
+      }
+    }
+    return this.mergedCache;
+  }
+  invalidate(): void {
+    this.mergedCache = undefined;
+    this.visibleCache = undefined;
+    this.disCache = undefined;
+  }
+}
+
+export class RecCache {
+  readonly map = new Map<string, Rec>();
+  private readonly tagCounts = new Map<string, number>();
+  private readonly transientTagCounts = new Map<string, number>();
+  private seq = 0;
+  /** bumped when any display name may have changed; visible dicts of older generations are rebuilt */
+  private gen = 0;
+
+  get size(): number {
+    return this.map.size;
+  }
+  get(id: string): Rec | undefined {
+    return this.map.get(id);
+  }
+  tagCount(tag: string): number {
+    return this.tagCounts.get(tag) ?? 0;
+  }
+  /** true if some record carries `tag` in its (unindexed) transient layer */
+  hasTransientTag(tag: string): boolean {
+    return (this.transientTagCounts.get(tag) ?? 0) > 0;
+  }
+
+  /** Sets a record's persistent tags (add or replace); the transient layer is kept. */
+  put(id: string, persistent: HDict): Rec {
+    let rec = this.map.get(id);
+    if (rec) {
+      const disChanged = disTagsDiffer(rec.persistent, persistent);
+      count(this.tagCounts, rec.persistent, -1);
+      rec.persistent = persistent;
+      rec.invalidate();
+      if (disChanged) this.gen++;
+    } else {
+      this.seq += 1;
+      rec = new Rec(id, persistent, this.seq);
+      this.map.set(id, rec);
+      this.gen++;
+    }
+    count(this.tagCounts, persistent, 1);
+    return rec;
+  }
+
+  delete(id: string): void {
+    const rec = this.map.get(id);
+    if (!rec) return;
+    count(this.tagCounts, rec.persistent, -1);
+    if (rec.transient) count(this.transientTagCounts, rec.transient, -1);
+    this.map.delete(id);
+    this.gen++;
+  }
+
+  setTransient(rec: Rec, transient: HDict | undefined): void {
+    if (rec.transient) count(this.transientTagCounts, rec.transient, -1);
+    rec.transient = transient && !transient.isEmpty() ? transient : undefined;
+    if (rec.transient) count(this.transientTagCounts, rec.transient, 1);
+    rec.invalidate();
+  }
+
+  /** Forgets every cached display name (disMacro chains are recomputed lazily). */
+  refreshDis(): void {
+    for (const rec of this.map.values()) rec.disCache = undefined;
+    this.gen++;
+  }
+
+  clear(): void {
+    this.map.clear();
+    this.tagCounts.clear();
+    this.transientTagCounts.clear();
+    this.gen++;
+  }
+
+  /** The display name of a record id, or undefined if no such record. */
+  disOf(id: string): string | undefined {
+    const rec = this.map.get(id);
+    if (!rec) return undefined;
+    if (rec.disCache === undefined) {
+      rec.disCache = recDis(rec.merged, (rid) => this.map.get(rid)?.merged);
+    }
+    return rec.disCache;
+  }
+
+  /** The dict readers see: both layers, every Ref carrying its target's display name. */
+  visible(rec: Rec): HDict {
+    if (rec.visibleCache && rec.visibleGen === this.gen) return rec.visibleCache;
+    const v = mapRefs(rec.merged, (ref) => {
+      const dis = this.disOf(ref.value);
+      return dis === undefined ? (refDis(ref) === undefined ? ref : HRef.make(ref.value)) : HRef.make(ref.value, dis);
+    }) as HDict;
+    rec.visibleCache = v;
+    rec.visibleGen = this.gen;
+    return v;
+  }
+}
+
+function count(counts: Map<string, number>, dict: HDict, delta: number): void {
+  for (const name of dict.keys) {
+    const n = (counts.get(name) ?? 0) + delta;
+    if (n <= 0) counts.delete(name);
+    else counts.set(name, n);
+  }
+}
+
+function disTagsDiffer(a: HDict, b: HDict): boolean {
+  for (const t of DIS_TAGS) {
+    const x = a.get(t);
+    const y = b.get(t);
+    if (x === y) continue;
+    if (!x || !y || !x.equals(y)) return true;
+  }
+  return false;
+}
