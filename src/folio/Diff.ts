@@ -1,8 +1,8 @@
 // Diff: an immutable description of one record change (spec 1.4, 2.1; Haxall Diff.fan).
 // All validation happens in the constructor so that a bad diff never reaches a commit.
 import { randomBytes } from 'node:crypto';
-import { HBool, HDict, HList, HNum, HRef, HStr, Kind, isHVal } from 'haystack-core';
-import type { HDateTime, HVal } from 'haystack-core';
+import { HBool, HDict, HList, HNum, HRef, HStr, Kind, isHVal, makeValue, toKind } from 'haystack-core';
+import type { HDateTime, HVal, HaysonVal } from 'haystack-core';
 import { DiffError, InvalidTagValError } from './errors.js';
 import { tagRule } from './tagRules.js';
 import { checkRecId, checkTagName, checkTagVal } from './validate.js';
@@ -10,7 +10,8 @@ import { checkRecId, checkTagName, checkTagVal } from './validate.js';
 /** Input form of a Diff's changes: an HDict, or a plain object of HVals and JS primitives. */
 export type DiffChanges = HDict | Record<string, unknown> | null;
 
-interface DiffFields {
+/** Fields of a result diff, for `Diff.makeAll`. */
+export interface DiffFields {
   id: HRef;
   oldMod?: HDateTime;
   oldRec?: HDict;
@@ -215,6 +216,13 @@ function toHVal(name: string, raw: unknown): HVal {
   if (typeof raw === 'object') {
     const proto: unknown = Object.getPrototypeOf(raw);
     if (proto === Object.prototype || proto === null) {
+      // a Hayson value such as {_kind:'marker'}: decode it rather than make a dict of its fields
+      const kind = (raw as { _kind?: unknown })._kind;
+      if (typeof kind === 'string' && kind !== 'dict') {
+        const v = toKind(kind) === undefined ? undefined : makeValue(raw as HaysonVal);
+        if (v !== null && v !== undefined && isHVal(v) && v.getKind() === toKind(kind)) return v;
+        throw new InvalidTagValError(`Unsupported value type for tag '${name}': Hayson ${kind}`);
+      }
       const out: Record<string, HVal> = {};
       for (const [k, v] of Object.entries(raw)) out[k] = toHVal(name, v);
       return HDict.make(out);

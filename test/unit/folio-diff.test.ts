@@ -202,6 +202,15 @@ describe('tag values (case 43)', () => {
     expect(d.changes.get('l')?.equals(HList.make([HNum.make(1), HStr.make('foo')]))).toBe(true);
     expect(d.changes.get('o')?.toZinc()).toBe('{x:1 y:{z:T}}');
   });
+  it('decodes Hayson values in plain objects', () => {
+    const d = new Diff(rec, { m: { _kind: 'marker' }, r: { _kind: 'ref', val: 'x' }, n: { _kind: 'number', val: 2, unit: 'ft' } });
+    expect(d.changes.get('m')?.equals(m)).toBe(true);
+    expect(d.changes.get('r')?.equals(HRef.make('x'))).toBe(true);
+    expect(d.changes.get('n')?.equals(HNum.make(2, 'ft'))).toBe(true);
+    expect(d.flags).toBe(Diff.treeUpdate);
+    expect(() => new Diff(rec, { na: { _kind: 'na' } })).toThrow(InvalidTagValError);
+    expect(() => new Diff(rec, { bad: { _kind: 'nope' } })).toThrow(InvalidTagValError);
+  });
   it('limits Str to 32767 and Uri to 1000 chars, nested too', () => {
     expect(() => new Diff(rec, { s: 'x'.repeat(32767) })).not.toThrow();
     expect(() => new Diff(rec, { s: 'x'.repeat(32768) })).toThrow(InvalidTagValError);
