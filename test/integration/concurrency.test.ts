@@ -1,0 +1,183 @@
+// Several processes on one folio: no lost update, all-or-nothing batches under kills, and
+// commits of one process visible to another (spec: issue "Several processes on one folio").
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { HMarker, HNum, type HDict } from 'haystack-core';
+import { Diff, RedisFolio, StorageError } from '../../src/index.js';
+import { FolioKeys } from '../../src/storage/keys.js';
+import { backends } from '../harness/backends.js';
+import { runWorker, spawnWorker } from '../harness/child.js';
+import { uniqueName, type TestRedis } from '../harness/redis.js';
+
+for (const backend of backends()) {
+  describe.skipIf(!backend.available)(`[${backend.name}] several processes on one folio`, () => {
+    let redis: TestRedis;
+    beforeAll(async () => {
+      redis = await backend.start();
+    });
+    afterAll(async () => {
+      await redis?.stop();
+    });
+
+    it('lost-update: 2 processes x 4 writers, counters equal successful commits', async () => {
+      const name = uniqueName('lost');
+      const folio = await RedisFolio.open({ url: redis.url, name });
+      const recs = await folio.commitAll(
+        Array.from({ length: 20 }, (_, i) => Diff.makeAdd({ dis: `c${i}`, counter: HNum.make(0) })),
+      );
+      const ids = recs.map((d) => d.id.value);
+      const verBefore = await folio.curVer();
+      const outs = await Promise.all([
+        runWorker('lostUpdate', [redis.url, name, '4', '60', ids.join(',')]),
+        runWorker('lostUpdate', [redis.url, name, '4', '60', ids.join(',')]),
+      ]);
+      const results = outs.map((o) => JSON.parse(o.trim().split('\n').pop() as string) as {
+        successes: Record<string, number>;
+        failures: Record<string, number>;
+      });
+      let totalSuccess = 0;
+      let totalConflicts = 0;
+      for (const r of results) {
+        // every failed commit was a ConcurrentChangeError, nothing else
+        expect(Object.keys(r.failures).filter((k) => k !== 'ConcurrentChangeError')).toEqual([]);
+        totalConflicts += r.failures.ConcurrentChangeError ?? 0;
+      }
+      await folio.sync();
+      for (const id of ids) {
+        const expected = results.reduce((a, r) => a + (r.successes[id] ?? 0), 0);
+        totalSuccess += expected;
+        const rec = (await folio.readById(id)) as HDict;
+        expect((rec.get('counter') as HNum).value, `counter of ${id}`).toBe(expected);
+      }
+      expect(totalSuccess + totalConflicts).toBe(2 * 4 * 60);
+      expect(totalSuccess).toBeGreaterThan(0);
+      // curVer moved once per successful commit
+      expect((await folio.curVer()) - verBefore).toBe(totalSuccess);
+      await folio.close();
+    });
+
+    it('atomicity: a 1,000-diff batch killed by SIGKILL mid-flight is all or nothing, indexes included', async () => {
+      const outcomes: number[] = [];
+      for (const delayMs of [0, 5, 20, 60, 150]) {
+        const name = uniqueName('kill');
+        const child = spawnWorker('bigBatch', [redis.url, name, '1000', 'killTag']);
+        await new Promise<void>((resolve, reject) => {
+          child.stdout?.on('data', (d: Buffer) => {
+            if (d.toString().includes('committing')) resolve();
+          });
+          child.on('exit', () => reject(new Error('worker exited before committing')));
+        });
+        await new Promise((r) => setTimeout(r, delayMs));
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGKILL');
+        await exited;
+        const n = await checkAllOrNothing(redis.url, name, 1000);
+        outcomes.push(n);
+      }
+      // each run is all or nothing (checked inside); report what the kills hit
+      expect(outcomes.every((n) => n === 0 || n === 1000)).toBe(true);
+    });
+
+    it('atomicity: CLIENT KILL of the commit connection mid-batch leaves all or nothing', async () => {
+      const name = uniqueName('ckill');
+      const folio = await RedisFolio.open({ url: redis.url, name });
+      const admin = new Redis(redis.url);
+      const diffs = Array.from({ length: 1000 }, (_, i) =>
+        Diff.makeAdd({ dis: `r${i}`, point: HMarker.make(), num: HNum.make(i) }),
+      );
+      let killed = 0;
+      const killer = (async () => {
+        for (let i = 0; i < 400 && killed === 0; i++) {
+          const list = (await admin.client('LIST')) as string;
+          for (const line of list.split('\n')) {
+            if (!line.includes('name=hxredis:commit')) continue;
+            const id = /\bid=(\d+)/.exec(line)?.[1];
+            if (id && /cmd=(multi|exec|sadd|set|srem|incr|xadd|mget|watch)/.test(line)) {
+              await admin.client('KILL', 'ID', id);
+              killed++;
+            }
+          }
+          await new Promise((r) => setTimeout(r, 1));
+        }
+      })();
+      const res = await folio.commitAll(diffs).then(
+        () => 'ok',
+        (e: Error) => e,
+      );
+      await killer;
+      if (res !== 'ok') expect(res).toBeInstanceOf(StorageError);
+      await folio.close();
+      await admin.quit();
+      await checkAllOrNothing(redis.url, name, 1000);
+    });
+
+    it('a commit in one process is seen by another: at once after sync, within the feed bound without', async () => {
+      const name = uniqueName('vis');
+      const a = await RedisFolio.open({ url: redis.url, name });
+      const b = await RedisFolio.open({ url: redis.url, name });
+      const rec = (await a.commit(Diff.makeAdd({ dis: 'shared', n: HNum.make(1) }))).newRec as HDict;
+      await b.sync();
+      expect((await b.readById(rec.get('id') as never))?.get('dis')?.toString()).toBe('shared');
+      // without sync: the change feed delivers it
+      const t0 = Date.now();
+      await a.commit(new Diff(rec, { n: HNum.make(2) }));
+      let seen = false;
+      while (Date.now() - t0 < 2000) {
+        const r = await b.readById(rec.get('id') as never);
+        if ((r?.get('n') as HNum).value === 2) {
+          seen = true;
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      expect(seen).toBe(true);
+      // removal travels too
+      const cur = (await a.readById(rec.get('id') as never)) as HDict;
+      await a.commit(new Diff(cur, null, Diff.remove));
+      await b.sync();
+      expect(await b.readById(rec.get('id') as never, false)).toBeUndefined();
+      expect(await b.readCount('dis')).toBe(0);
+      await a.close();
+      await b.close();
+    });
+  });
+}
+
+/** Asserts that exactly 0 or `count` recs of the batch exist, with every index consistent. */
+async function checkAllOrNothing(url: string, name: string, count: number): Promise<number> {
+  const keys = new FolioKeys(name);
+  const r = new Redis(url);
+  try {
+    const all = await r.scard(keys.all);
+    expect([0, count]).toContain(all);
+    const recKeys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await r.scan(cursor, 'MATCH', `${keys.pattern}`, 'COUNT', 1000);
+      cursor = next;
+      recKeys.push(...batch);
+    } while (cursor !== '0');
+    const recs = recKeys.filter((k) => k.startsWith(`${keys.base}r:`));
+    const indexes = recKeys.filter((k) => k.startsWith(`${keys.base}i:`));
+    expect(recs.length).toBe(all);
+    for (const idx of indexes) {
+      const n = await r.scard(idx);
+      // every index of this batch's tags holds all of its recs or none
+      expect(n === all || n <= 1, `${idx} has ${n} of ${all}`).toBe(true);
+    }
+    if (all === count) {
+      const point = indexes.find((k) => k.endsWith('point'));
+      expect(point).toBeDefined();
+    } else {
+      expect(indexes).toEqual([]);
+      expect(Number((await r.get(keys.ver)) ?? 0)).toBe(0);
+    }
+    // a fresh folio loads exactly that state
+    const f = await RedisFolio.open({ url, name });
+    expect(await f.readCount('point')).toBe(all);
+    await f.close();
+    return all;
+  } finally {
+    await r.quit();
+  }
+}
