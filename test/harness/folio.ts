@@ -12,6 +12,7 @@ import {
   HRemove,
   HStr,
   type HVal,
+  Kind,
   valueToZinc,
 } from 'haystack-core';
 import { RedisFolio, Diff } from '../../src/index.js';
@@ -98,7 +99,7 @@ export function canon(val: unknown): string {
   if (val instanceof HGrid) return val.toZinc();
   if (typeof val === 'object' && val !== null && 'toZinc' in val && typeof (val as HVal).toZinc === 'function') {
     const v = val as HVal;
-    if (v.isKind('list')) {
+    if (v.isKind(Kind.List)) {
       const arr = [...(val as unknown as Iterable<unknown>)];
       return `[${arr.map(canon).join(',')}]`;
     }

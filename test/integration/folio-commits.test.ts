@@ -211,7 +211,7 @@ for (const backend of backends()) {
         f,
         () => f.commitAll([new Diff(a, { ok: m }), new Diff(b, { ok: m }), Diff.makeAdd({ dis: 'dup' }, ref('c'))]),
         CommitError,
-        'Rec already exists: @c',
+        /^Rec already exists: @?c$/,
       );
     });
 
@@ -245,8 +245,8 @@ for (const backend of backends()) {
       f.hooks = { preCommit: (e) => void pre.push(e.diff), postCommit: (e) => void post.push(e.diff) };
       const staleB = new Diff(b, { y: '2' });
       await expectFailsCleanly(f, () => f.commitAll([new Diff(a, { y: '1' }), staleB]), ConcurrentChangeError);
-      expect(pre).not.toContain(staleB);
-      expect(post).toEqual([]);
+      expect(pre.some((d) => d === staleB)).toBe(false);
+      expect(post.length).toBe(0);
     });
 
     // ------------------------------------------------------------ 2.4 optimistic concurrency
