@@ -25,7 +25,7 @@ import { Kind, valueIsKind } from 'haystack-core';
 import type { HRef } from 'haystack-core';
 import type { CompiledFilter } from './compile.js';
 import type { FilterNode } from './evaluate.js';
-import { eqValueKey } from './indexTerms.js';
+import { eqValueKey, termKey } from './indexTerms.js';
 import type { IndexTerm } from './indexTerms.js';
 
 export interface PlanStats {
@@ -135,7 +135,7 @@ export function planFilter(filter: CompiledFilter, stats: PlanStats, opts: PlanO
 
   const bestTerms = (terms: IndexTerm[]): IndexTerm[] => {
     const uniq = new Map<string, IndexTerm>();
-    for (const t of terms) uniq.set(t.kind === 'has' ? `h:${t.tag}` : `e:${t.tag}=${t.value}`, t);
+    for (const t of terms) uniq.set(termKey(t), t);
     // A `has a` next to an `eq a ...` adds nothing: the eq set is inside the has set.
     const eqTags = new Set([...uniq.values()].filter((t) => t.kind === 'eq').map((t) => t.tag));
     const useful = [...uniq.values()].filter((t) => t.kind === 'eq' || !eqTags.has(t.tag));

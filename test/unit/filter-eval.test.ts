@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { HDateTime, HDict, HList, HMarker, HNum, HRef, HStr, ZincReader } from 'haystack-core';
 import type { HVal } from 'haystack-core';
 import { compileFilter, parseFilter } from '../../src/filter/index.js';
+import { filterCacheSize } from '../../src/filter/compile.js';
 import { ParseError } from '../../src/folio/errors.js';
 
 type Tags = Record<string, HVal>;
@@ -234,6 +235,14 @@ describe('parse errors and caching', () => {
         },
       ],
     });
+  });
+
+  it('the cache is bounded', () => {
+    for (let i = 0; i < 1200; i++) compileFilter(`tag${i}`);
+    expect(filterCacheSize()).toBeLessThanOrEqual(500);
+    // recently used entries survive
+    const keep = compileFilter('tag1199');
+    expect(compileFilter('tag1199')).toBe(keep);
   });
 
   it('backtick Uri literals parse', () => {
