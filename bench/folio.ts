@@ -1,0 +1,358 @@
+// The `folio` suite: RedisFolio bulk load, cold open, warm readById, planned vs full-scan queries,
+// commit latency/throughput and the bare Redis round trips a commit needs (docs/benchmarks.md).
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { HDict, HNum } from 'haystack-core';
+import { Redis } from 'ioredis';
+import { Diff, RedisFolio } from '../src/index.js';
+import { generateModel, mulberry32, type Model } from './generate.js';
+import { median, percentile, round, sortedCopy, timeRuns } from './stats.js';
+import type { BenchContext, BenchResult, Suite } from './suite.js';
+
+const BATCH = 1000;
+
+/** Targets of the issue, in one place. */
+export const TARGETS = {
+  selectiveSpeedup: 20, // planned selective query >= 20x a full scan
+  readByIdNs: 2000, // warm readById <= 2 us
+  coldOpenMs: 3000, // cold open of 100k records <= 3 s
+  commitOverBare: 1.5, // single-diff commit p50 <= 1.5x the bare round trips
+};
+
+export const runSuite: Suite = async (ctx) => {
+  const out: BenchResult[] = [];
+  const add = (r: BenchResult) => {
+    out.push({ ...r, value: round(r.value), ratio: r.ratio === undefined ? undefined : round(r.ratio) });
+    ctx.log(`  ${r.name} = ${round(r.value)} ${r.unit}${r.ratio !== undefined ? ` (ratio ${round(r.ratio)})` : ''}`);
+  };
+  const name = `bench-${ctx.runId}`;
+  const folioOpts = { url: ctx.url, name };
+
+  // ------------------------------------------------------------------ model
+  let t = performance.now();
+  const model = generateModel(ctx.records, ctx.seed);
+  ctx.log(
+    `model: ${model.recs.length} records (${model.siteIds.length} sites, ${model.equipIds.length} equips, ` +
+      `${model.pointIds.length} points) in ${Math.round(performance.now() - t)} ms`,
+  );
+
+  try {
+    // ---------------------------------------------------------------- bulk load
+    let folio = await RedisFolio.open(folioOpts);
+    ctx.log(`bulk load: commitAll batches of ${BATCH} adds`);
+    const diffs = model.recs.map((r) => Diff.makeAdd(r.tags, r.id));
+    t = performance.now();
+    for (let i = 0; i < diffs.length; i += BATCH) await folio.commitAll(diffs.slice(i, i + BATCH));
+    const loadMs = performance.now() - t;
+    add({
+      name: 'load.bulk',
+      value: (diffs.length / loadMs) * 1000,
+      unit: 'records/s',
+      note: `${diffs.length} adds in commitAll batches of ${BATCH}; ${round(loadMs / 1000)} s (Diff construction not timed)`,
+    });
+    await folio.close();
+
+    // ---------------------------------------------------------------- cold open
+    ctx.log('cold open: fresh process');
+    const child = await coldOpenInChild(ctx.url, name);
+    add({
+      name: 'open.cold.process',
+      value: child.openMs,
+      unit: 'ms',
+      target: `<= ${TARGETS.coldOpenMs} ms`,
+      pass: child.openMs <= TARGETS.coldOpenMs,
+      note: `RedisFolio.open in a new node process (cold JIT, first import of haystack-core); ${child.count} records`,
+    });
+    ctx.log('cold open: new folio object in this process (x3)');
+    const opens: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      t = performance.now();
+      folio = await RedisFolio.open(folioOpts);
+      opens.push(performance.now() - t);
+      if (i < 2) await folio.close();
+    }
+    add({
+      name: 'open.cold.inProcess',
+      value: median(opens),
+      unit: 'ms',
+      target: `<= ${TARGETS.coldOpenMs} ms`,
+      pass: median(opens) <= TARGETS.coldOpenMs,
+      note: `median of 3 RedisFolio.open of a new folio object (warm JIT): ${opens.map((x) => Math.round(x)).join(', ')} ms`,
+    });
+    const rss = process.memoryUsage().rss / 2 ** 20;
+    add({ name: 'open.rss', value: rss, unit: 'MiB', note: 'process RSS with one open folio (plus the generated model)' });
+
+    // ---------------------------------------------------------------- warm readById
+    await readByIdBench(ctx, folio, model, add);
+
+    // ---------------------------------------------------------------- queries
+    await queryBench(ctx, folio, model, add);
+
+    // ---------------------------------------------------------------- commits
+    await commitBench(ctx, folio, model, add);
+    await folio.close();
+  } finally {
+    await dropKeys(ctx.url, name).catch((e) => ctx.log(`cleanup failed: ${(e as Error).message}`));
+  }
+  return out;
+};
+
+type Add = (r: BenchResult) => void;
+
+// ------------------------------------------------------------------------------------------------
+
+async function readByIdBench(ctx: BenchContext, folio: RedisFolio, model: Model, add: Add): Promise<void> {
+  const n = ctx.quick ? 200_000 : 1_000_000;
+  const rand = mulberry32(ctx.seed + 1);
+  const pool = Array.from({ length: 1 << 16 }, () => model.recs[Math.floor(rand() * model.recs.length)]?.id as string);
+  const mask = pool.length - 1;
+  ctx.log(`readById: warming every record, then ${n} lookups of random ids`);
+  // warm: every record's visible dict (refs with display names) is built once
+  for (const r of model.recs) await folio.readById(r.id);
+  for (let i = 0; i < 100_000; i++) await folio.readById(pool[i & mask] as string);
+  const t = performance.now();
+  for (let i = 0; i < n; i++) await folio.readById(pool[i & mask] as string);
+  const ns = ((performance.now() - t) * 1e6) / n;
+  add({
+    name: 'readById.warm',
+    value: ns,
+    unit: 'ns/op',
+    target: `<= ${TARGETS.readByIdNs} ns/op`,
+    pass: ns <= TARGETS.readByIdNs,
+    note: `${n} sequential awaited readById(string) over random ids, every record warmed first`,
+  });
+}
+
+// ------------------------------------------------------------------------------------------------
+
+interface QueryCase {
+  key: string;
+  filter: string;
+  /** plan kind the planner should choose at this scale */
+  expect: 'index' | 'scan';
+  speedupTarget?: number;
+}
+
+function queryCases(model: Model): QueryCase[] {
+  const siteA = model.siteIds[Math.floor(model.siteIds.length / 2)] as string;
+  const siteB = model.siteIds[Math.floor(model.siteIds.length / 3)] as string;
+  // the AHU of the middle site (every site's first equip is an AHU)
+  const ahu = model.equipIds.find((e) => model.equipSite.get(e) === siteA && model.equipType.get(e) === 'ahu') as string;
+  return [
+    { key: 'selective', filter: `point and equipRef==@${ahu}`, expect: 'index', speedupTarget: TARGETS.selectiveSpeedup },
+    { key: 'medium', filter: `equip and siteRef==@${siteA}`, expect: 'index' },
+    { key: 'broad', filter: 'point', expect: 'scan' },
+    { key: 'path', filter: `equipRef->siteRef==@${siteA}`, expect: 'index' },
+    { key: 'or', filter: `(ahu and siteRef==@${siteA}) or (meter and siteRef==@${siteB})`, expect: 'index' },
+  ];
+}
+
+/**
+ * Forced full scan without a hook in src: `(F) or not id` matches exactly what F matches (every
+ * record has an id, so `not id` is false), but `not id` cannot use an index, so the planner must
+ * choose `scan` for the whole filter. The scan then runs RedisFolio's own read path (each candidate
+ * through filter.matches) over every cached record; the extra `not id` branch costs one dict lookup
+ * per non-matching record.
+ */
+export function forcedScan(filter: string): string {
+  return `(${filter}) or not id`;
+}
+
+async function queryBench(ctx: BenchContext, folio: RedisFolio, model: Model, add: Add): Promise<void> {
+  for (const q of queryCases(model)) {
+    const plan = folio.explain(q.filter);
+    const scanFilter = forcedScan(q.filter);
+    const scanPlan = folio.explain(scanFilter);
+    if (scanPlan.kind !== 'scan') throw new Error(`forced scan of ${q.filter} planned as ${scanPlan.kind}`);
+    const planned = await folio.readAllList(q.filter);
+    const scanned = await folio.readAllList(scanFilter);
+    if (planned.length !== scanned.length) {
+      throw new Error(`${q.filter}: planned read gave ${planned.length} records, full scan ${scanned.length}`);
+    }
+    ctx.log(`query ${q.key}: ${q.filter} -> ${planned.length} records, plan ${describePlan(plan)}`);
+    const fast = plan.kind !== 'scan';
+    const p = await timeRuns(() => folio.readAllList(q.filter), {
+      warmup: 2,
+      minRuns: 5,
+      maxRuns: fast ? 50 : 9,
+      budgetMs: ctx.quick ? 500 : 1500,
+    });
+    const s = await timeRuns(() => folio.readAllList(scanFilter), { warmup: 1, minRuns: 5, maxRuns: 9, budgetMs: ctx.quick ? 500 : 1500 });
+    const pm = median(p);
+    const sm = median(s);
+    const ratio = sm / pm;
+    const planNote = plan.kind === q.expect ? '' : ` UNEXPECTED PLAN: expected ${q.expect}`;
+    add({
+      name: `query.${q.key}.planned`,
+      value: pm,
+      unit: 'ms',
+      ratio,
+      target: q.speedupTarget !== undefined ? `ratio >= ${q.speedupTarget}` : undefined,
+      pass: q.speedupTarget !== undefined ? ratio >= q.speedupTarget : undefined,
+      note: `readAllList("${q.filter}"): ${planned.length} recs, plan ${describePlan(plan)}${planNote}; median of ${p.length}; ratio = scan/planned`,
+    });
+    add({
+      name: `query.${q.key}.scan`,
+      value: sm,
+      unit: 'ms',
+      note: `forced full scan readAllList("${scanFilter}"); median of ${s.length}`,
+    });
+  }
+}
+
+function describePlan(plan: ReturnType<RedisFolio['explain']>): string {
+  switch (plan.kind) {
+    case 'index':
+      return `index[${plan.union.map((g) => g.map((t) => (t.kind === 'has' ? t.tag : `${t.tag}=${t.value}`)).join('&')).join(' | ')}] est ${plan.estimate}`;
+    case 'byId':
+      return `byId(${plan.ids.length})`;
+    default:
+      return plan.kind;
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+
+async function commitBench(ctx: BenchContext, folio: RedisFolio, model: Model, add: Add): Promise<void> {
+  const latencyN = ctx.quick ? 300 : 2000;
+  const tputN = ctx.quick ? 400 : 2000;
+  // points spread over the model, one per writer, so writers never conflict
+  const targets = Array.from({ length: 9 }, (_, i) => model.pointIds[Math.floor(((i + 0.5) * model.pointIds.length) / 9)] as string);
+  let counter = 0;
+  const writer = async (id: string, n: number, lat?: number[]) => {
+    let rec = (await folio.readById(id)) as HDict;
+    for (let i = 0; i < n; i++) {
+      const diff = new Diff(rec, { benchVal: HNum.make(++counter) });
+      const t0 = performance.now();
+      const res = await folio.commit(diff);
+      lat?.push(performance.now() - t0);
+      rec = res.newRec as HDict;
+    }
+  };
+
+  ctx.log(`commit latency: ${latencyN} single-diff updates, 1 writer`);
+  await writer(targets[8] as string, 100); // warmup
+  const lat: number[] = [];
+  await writer(targets[8] as string, latencyN, lat);
+  const sorted = sortedCopy(lat);
+  const commitP50 = percentile(sorted, 50) * 1000;
+  const commitP99 = percentile(sorted, 99) * 1000;
+
+  ctx.log('bare round trips: WATCH+GET pipeline, then MULTI SET SREM SADD INCR XADD EXEC');
+  const bare = await bareRoundTrips(ctx.url, latencyN, folio, targets[8] as string);
+
+  const ratio = commitP50 / bare.p50;
+  add({
+    name: 'commit.latency.p50',
+    value: commitP50,
+    unit: 'us',
+    ratio,
+    target: `ratio <= ${TARGETS.commitOverBare}`,
+    pass: ratio <= TARGETS.commitOverBare,
+    note: `${latencyN} sequential single-diff updates (one Number tag) of one point; ratio = commit p50 / bare p50`,
+  });
+  add({ name: 'commit.latency.p99', value: commitP99, unit: 'us', ratio: commitP99 / bare.p99, note: 'ratio = commit p99 / bare p99' });
+  add({
+    name: 'commit.bare.p50',
+    value: bare.p50,
+    unit: 'us',
+    note: 'raw ioredis on a dedicated connection: pipeline(WATCH k, GET k).exec() then multi(SET, SREM, SADD, INCR, XADD MAXLEN ~).exec(): the 2 round trips of a commit',
+  });
+  add({ name: 'commit.bare.p99', value: bare.p99, unit: 'us' });
+  add({ name: 'redis.ping.p50', value: bare.pingP50, unit: 'us', note: 'one PING round trip on the same connection' });
+
+  for (const writers of [1, 8]) {
+    ctx.log(`commit throughput: ${writers} concurrent writer(s), ${tputN} commits in all`);
+    const per = Math.ceil(tputN / writers);
+    const t0 = performance.now();
+    await Promise.all(targets.slice(0, writers).map((id) => writer(id, per)));
+    const ms = performance.now() - t0;
+    add({
+      name: `commit.throughput.w${writers}`,
+      value: ((per * writers) / ms) * 1000,
+      unit: 'commits/s',
+      note: `${writers} concurrent async writer loop(s) on one RedisFolio, each updating its own record`,
+    });
+  }
+}
+
+async function bareRoundTrips(
+  url: string,
+  n: number,
+  folio: RedisFolio,
+  sampleId: string,
+): Promise<{ p50: number; p99: number; pingP50: number }> {
+  const conn = new Redis(url, { lazyConnect: true });
+  await conn.connect();
+  try {
+    // the same payload size as a stored point record
+    const value = JSON.stringify(((await folio.readById(sampleId)) as HDict).toJSON());
+    const base = `{hxbench:bare-${process.pid}}:`;
+    const k = `${base}r:x`;
+    const lat: number[] = [];
+    const ping: number[] = [];
+    for (let i = 0; i < n + 100; i++) {
+      const t0 = performance.now();
+      await conn.pipeline().watch(k).get(k).exec();
+      await conn
+        .multi()
+        .set(k, value)
+        .srem(`${base}i:e:benchVal=n:${i - 1}|`, 'x')
+        .sadd(`${base}i:e:benchVal=n:${i}|`, 'x')
+        .incr(`${base}ver`)
+        .xadd(`${base}changes`, 'MAXLEN', '~', '100000', '*', 'x', value)
+        .exec();
+      const dt = performance.now() - t0;
+      const t1 = performance.now();
+      await conn.ping();
+      if (i >= 100) {
+        lat.push(dt);
+        ping.push(performance.now() - t1);
+      }
+    }
+    const keys = await conn.keys(`${base.replace(/[{}]/g, (c) => `\\${c}`)}*`);
+    if (keys.length) await conn.del(...keys);
+    const s = sortedCopy(lat);
+    return { p50: percentile(s, 50) * 1000, p99: percentile(s, 99) * 1000, pingP50: median(ping) * 1000 };
+  } finally {
+    conn.disconnect();
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+
+/** Opens the folio in a new node process and reports the time to a resolved RedisFolio.open. */
+function coldOpenInChild(url: string, name: string): Promise<{ openMs: number; count: number }> {
+  const script = fileURLToPath(new URL('./coldOpen.ts', import.meta.url));
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', script, url, name], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    p.stdout.on('data', (b: Buffer) => (text += b.toString()));
+    p.on('error', reject);
+    p.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`cold open child exited with ${code}`));
+      try {
+        resolve(JSON.parse(text) as { openMs: number; count: number });
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
+/** Deletes every key of the bench folio (matters when --redis points at a shared server). */
+async function dropKeys(url: string, name: string): Promise<void> {
+  const conn = new Redis(url, { lazyConnect: true });
+  await conn.connect();
+  try {
+    const pattern = `\\{hx:${name}\\}:*`;
+    let cursor = '0';
+    do {
+      const [next, keys] = await conn.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await conn.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    conn.disconnect();
+  }
+}
