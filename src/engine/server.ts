@@ -1,0 +1,440 @@
+// The network side: connections, request dispatch, MULTI/WATCH, pub/sub and blocking
+// reads. Every incoming read (a pipeline) runs in one SQLite transaction, committed
+// before any reply of that batch leaves, so an acknowledged write is on disk.
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { RequestParser, ProtocolError, ReplyWriter } from './resp.js';
+import { Store, kstr } from './store.js';
+import {
+  COMMANDS,
+  RedisError,
+  globMatch,
+  type BlockState,
+  type ClientState,
+  type CommandSpec,
+  type ServerApi,
+} from './core.js';
+import './commands/index.js';
+
+const PUBSUB_ALLOWED = new Set(['subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'ssubscribe', 'sunsubscribe', 'ping', 'quit', 'reset']);
+const MULTI_IMMEDIATE = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+
+interface Conn extends ClientState {
+  parser: RequestParser;
+  queue: Buffer[][];
+  qpos: number;
+  protoErr: string | null;
+}
+
+export class EngineServer implements ServerApi {
+  readonly store: Store;
+  readonly clients = new Map<number, Conn>();
+  readonly startedAt = Date.now();
+  port = 0;
+  private net: NetServer;
+  private nextId = 1;
+  private watchers = new Map<string, Set<ClientState>>();
+  private channels = new Map<string, Set<ClientState>>();
+  private patterns = new Map<string, Set<ClientState>>();
+  private blockedOn = new Map<string, Set<Conn>>();
+  private ready: string[] = [];
+  private dirtySet = new Set<Conn>();
+  private running = false;
+
+  constructor(
+    path: string,
+    readonly password: string | undefined,
+  ) {
+    this.store = new Store(path);
+    this.net = createServer((sock) => this.accept(sock));
+  }
+
+  listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.net.once('error', reject);
+      this.net.listen(port, host, () => {
+        const a = this.net.address();
+        this.port = typeof a === 'object' && a ? a.port : port;
+        resolve(this.port);
+      });
+    });
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.net.close(() => resolve());
+      for (const c of this.clients.values()) c.sock.destroy();
+    });
+    this.store.close();
+  }
+
+  private accept(sock: Socket): void {
+    sock.setNoDelay(true);
+    const c: Conn = {
+      id: this.nextId++,
+      sock,
+      out: new ReplyWriter(2),
+      resp: 2,
+      db: 0,
+      name: null,
+      libName: '',
+      libVer: '',
+      authed: !this.password,
+      multi: null,
+      multiDirty: false,
+      inExec: false,
+      watched: new Set(),
+      casDirty: false,
+      subs: new Set(),
+      psubs: new Set(),
+      blocked: null,
+      closeAfterFlush: false,
+      closed: false,
+      createdAt: Date.now(),
+      lastCmd: 'NULL',
+      addr: `${sock.remoteAddress}:${sock.remotePort}`,
+      laddr: `${sock.localAddress}:${sock.localPort}`,
+      parser: new RequestParser(),
+      queue: [],
+      qpos: 0,
+      protoErr: null,
+    };
+    this.clients.set(c.id, c);
+    sock.on('data', (chunk) => this.onData(c, chunk));
+    sock.on('error', () => {});
+    sock.on('close', () => this.cleanup(c));
+  }
+
+  private onData(c: Conn, chunk: Buffer): void {
+    if (c.closed || c.protoErr) return;
+    c.parser.feed(chunk);
+    try {
+      for (;;) {
+        const cmd = c.parser.next();
+        if (!cmd) break;
+        c.queue.push(cmd);
+      }
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      c.protoErr = e.message;
+    }
+    this.run(c);
+  }
+
+  /** Runs a client's queued commands in one transaction, then flushes every touched client. */
+  private run(c: Conn): void {
+    if (this.running) {
+      setImmediate(() => this.run(c));
+      return;
+    }
+    this.running = true;
+    this.store.begin();
+    try {
+      this.drain(c);
+    } finally {
+      try {
+        this.store.commit();
+      } finally {
+        this.running = false;
+      }
+    }
+    this.flushDirty();
+  }
+
+  private drain(c: Conn): void {
+    while (c.qpos < c.queue.length && !c.blocked && !c.closed && !c.closeAfterFlush) {
+      const argv = c.queue[c.qpos];
+      c.qpos++;
+      this.execute(c, argv);
+      if (this.ready.length) this.serveReady();
+    }
+    if (c.qpos >= c.queue.length) {
+      c.queue = [];
+      c.qpos = 0;
+      if (c.protoErr && !c.blocked && !c.closeAfterFlush) {
+        c.out.error(`ERR ${c.protoErr}`);
+        c.closeAfterFlush = true;
+      }
+    }
+    this.dirtySet.add(c);
+  }
+
+  private flushDirty(): void {
+    for (const c of this.dirtySet) {
+      const b = c.out.take();
+      if (!c.closed) {
+        if (b) c.sock.write(b);
+        if (c.closeAfterFlush) {
+          c.closed = true;
+          c.sock.end();
+          this.cleanup(c);
+        }
+      }
+    }
+    this.dirtySet.clear();
+  }
+
+  dirty(c: ClientState): void {
+    this.dirtySet.add(c as Conn);
+  }
+
+  private unknownCommand(argv: Buffer[]): string {
+    let args = '';
+    for (let i = 1; i < argv.length && args.length < 128; i++) {
+      args += `'${argv[i].toString('latin1').slice(0, 128 - args.length)}' `;
+    }
+    return `ERR unknown command '${argv[0].toString('latin1').slice(0, 128)}', with args beginning with: ${args}`;
+  }
+
+  /** Resolves a command (and subcommand) or returns the error text. */
+  private resolve(argv: Buffer[]): CommandSpec | string {
+    const name = argv[0].toString('latin1').toLowerCase();
+    let spec = COMMANDS.get(name);
+    if (!spec) return this.unknownCommand(argv);
+    if (spec.subs && !(argv.length < 2 && spec.handler)) {
+      if (argv.length < 2) return `ERR wrong number of arguments for '${name}' command`;
+      const subName = argv[1].toString('latin1').toLowerCase();
+      const sub = spec.subs.get(subName);
+      if (!sub) {
+        return `ERR unknown subcommand '${argv[1].toString('latin1').slice(0, 128)}'. Try ${name.toUpperCase()} HELP.`;
+      }
+      spec = sub;
+    }
+    const n = argv.length;
+    if ((spec.arity > 0 && n !== spec.arity) || n < -spec.arity) {
+      return `ERR wrong number of arguments for '${spec.name}' command`;
+    }
+    return spec;
+  }
+
+  /** Executes one command for a client, writing its reply (or queueing it inside MULTI). */
+  execute(c: Conn, argv: Buffer[]): void {
+    const out = c.out;
+    const spec = this.resolve(argv);
+    if (typeof spec === 'string') {
+      if (c.multi) c.multiDirty = true;
+      out.error(spec);
+      return;
+    }
+    const base = spec.name.split('|')[0];
+    if (!c.authed && base !== 'auth' && base !== 'hello' && base !== 'quit') {
+      if (c.multi) c.multiDirty = true;
+      out.error('NOAUTH Authentication required.');
+      return;
+    }
+    if (c.resp === 2 && (c.subs.size || c.psubs.size) && !PUBSUB_ALLOWED.has(base)) {
+      out.error(
+        `ERR Can't execute '${spec.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+      );
+      return;
+    }
+    if (c.multi && !MULTI_IMMEDIATE.has(base)) {
+      c.multi.push(argv);
+      out.simple('QUEUED');
+      return;
+    }
+    this.call(c, spec, argv);
+  }
+
+  /** Runs a resolved command; errors thrown by handlers become error replies. */
+  call(c: ClientState, spec: CommandSpec, argv: Buffer[]): void {
+    c.lastCmd = spec.name;
+    try {
+      (spec.handler as NonNullable<CommandSpec['handler']>)(c, argv, this);
+    } catch (e) {
+      if (e instanceof RedisError) c.out.error(e.message);
+      else if (e instanceof Error && /SQLITE_FULL|SQLITE_IOERR|disk/i.test(e.message)) c.out.error(`ERR ${e.message}`);
+      else throw e;
+    }
+  }
+
+  /** EXEC's body: runs queued commands, each replying into the EXEC array. */
+  execQueued(c: ClientState, queued: Buffer[][]): void {
+    c.out.arr(queued.length);
+    c.inExec = true;
+    try {
+      for (const argv of queued) {
+        const spec = this.resolve(argv);
+        if (typeof spec === 'string') c.out.error(spec);
+        else this.call(c, spec, argv);
+      }
+    } finally {
+      c.inExec = false;
+    }
+  }
+
+  // --- WATCH -------------------------------------------------------------
+
+  watch(c: ClientState, db: number, key: Buffer): void {
+    const k = `${db}\0${kstr(key)}`;
+    if (c.watched.has(k)) return;
+    c.watched.add(k);
+    let s = this.watchers.get(k);
+    if (!s) this.watchers.set(k, (s = new Set()));
+    s.add(c);
+  }
+
+  unwatchAll(c: ClientState): void {
+    for (const k of c.watched) {
+      const s = this.watchers.get(k);
+      if (s) {
+        s.delete(c);
+        if (!s.size) this.watchers.delete(k);
+      }
+    }
+    c.watched.clear();
+    c.casDirty = false;
+  }
+
+  touch(db: number, key: Buffer | string): void {
+    if (this.watchers.size === 0) return;
+    const s = this.watchers.get(`${db}\0${typeof key === 'string' ? key : kstr(key)}`);
+    if (s) for (const c of s) c.casDirty = true;
+  }
+
+  touchDb(db: number | null): void {
+    for (const [k, s] of this.watchers) {
+      const sep = k.indexOf('\0');
+      const d = Number(k.slice(0, sep));
+      if (db !== null && d !== db) continue;
+      if (this.store.dbs[d].has(k.slice(sep + 1))) for (const c of s) c.casDirty = true;
+    }
+  }
+
+  // --- pub/sub -------------------------------------------------------------
+
+  subscribe(c: ClientState, ch: string, pattern: boolean): void {
+    const map = pattern ? this.patterns : this.channels;
+    const own = pattern ? c.psubs : c.subs;
+    if (own.has(ch)) return;
+    own.add(ch);
+    let s = map.get(ch);
+    if (!s) map.set(ch, (s = new Set()));
+    s.add(c);
+  }
+
+  unsubscribe(c: ClientState, ch: string, pattern: boolean): boolean {
+    const map = pattern ? this.patterns : this.channels;
+    const own = pattern ? c.psubs : c.subs;
+    if (!own.delete(ch)) return false;
+    const s = map.get(ch);
+    if (s) {
+      s.delete(c);
+      if (!s.size) map.delete(ch);
+    }
+    return true;
+  }
+
+  numSubscribers(ch: string): number {
+    return this.channels.get(ch)?.size ?? 0;
+  }
+
+  numPatterns(): number {
+    return this.patterns.size;
+  }
+
+  publish(channel: Buffer, message: Buffer): number {
+    const ch = kstr(channel);
+    let n = 0;
+    const subs = this.channels.get(ch);
+    if (subs) {
+      for (const c of subs) {
+        c.out.push(3);
+        c.out.bulkStr('message');
+        c.out.bulk(channel);
+        c.out.bulk(message);
+        this.dirtySet.add(c as Conn);
+        n++;
+      }
+    }
+    for (const [pat, set] of this.patterns) {
+      if (!globMatch(pat, ch)) continue;
+      for (const c of set) {
+        c.out.push(4);
+        c.out.bulkStr('pmessage');
+        c.out.bulk(Buffer.from(pat, 'latin1'));
+        c.out.bulk(channel);
+        c.out.bulk(message);
+        this.dirtySet.add(c as Conn);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  // --- blocking reads ------------------------------------------------------
+
+  block(c: ClientState, b: BlockState, timeoutMs: number): void {
+    const conn = c as Conn;
+    conn.blocked = b;
+    for (const k of b.keys) {
+      let s = this.blockedOn.get(k);
+      if (!s) this.blockedOn.set(k, (s = new Set()));
+      s.add(conn);
+    }
+    if (timeoutMs > 0) {
+      b.timer = setTimeout(() => {
+        if (conn.blocked !== b) return;
+        this.unblock(conn);
+        b.onTimeout();
+        this.dirtySet.add(conn);
+        this.run(conn);
+      }, timeoutMs);
+    }
+  }
+
+  private unblock(c: Conn): void {
+    const b = c.blocked;
+    if (!b) return;
+    if (b.timer) clearTimeout(b.timer);
+    for (const k of b.keys) {
+      const s = this.blockedOn.get(k);
+      if (s) {
+        s.delete(c);
+        if (!s.size) this.blockedOn.delete(k);
+      }
+    }
+    c.blocked = null;
+  }
+
+  signalReady(db: number, key: Buffer): void {
+    const k = `${db}\0${kstr(key)}`;
+    if (this.blockedOn.has(k)) this.ready.push(k);
+  }
+
+  private serveReady(): void {
+    while (this.ready.length) {
+      const k = this.ready.shift() as string;
+      const s = this.blockedOn.get(k);
+      if (!s) continue;
+      for (const c of [...s]) {
+        const b = c.blocked;
+        if (!b) continue;
+        if (b.retry()) {
+          this.unblock(c);
+          this.dirtySet.add(c);
+          // its pipelined commands continue after the current batch
+          setImmediate(() => this.run(c));
+        }
+      }
+    }
+  }
+
+  // --- connection lifecycle ------------------------------------------------
+
+  killClient(c: ClientState): void {
+    const conn = c as Conn;
+    conn.closed = true;
+    conn.sock.destroy();
+    this.cleanup(conn);
+  }
+
+  private cleanup(c: Conn): void {
+    if (!this.clients.has(c.id)) return;
+    c.closed = true;
+    this.clients.delete(c.id);
+    this.unblock(c);
+    this.unwatchAll(c);
+    for (const ch of [...c.subs]) this.unsubscribe(c, ch, false);
+    for (const ch of [...c.psubs]) this.unsubscribe(c, ch, true);
+  }
+}

@@ -1,0 +1,269 @@
+// SQLite storage and the in-memory key index. SQLite holds every byte of data; the
+// index (db, key) -> meta keeps type, expiry and collection sizes in memory so type
+// checks, EXISTS, DBSIZE, SCARD and friends need no query.
+import Database from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
+
+export const T_STRING = 1;
+export const T_HASH = 2;
+export const T_SET = 3;
+export const T_ZSET = 4;
+export const T_STREAM = 5;
+export const T_TS = 6;
+export const TYPE_NAMES: Record<number, string> = {
+  1: 'string',
+  2: 'hash',
+  3: 'set',
+  4: 'zset',
+  5: 'stream',
+  6: 'TSDB-TYPE',
+};
+
+export const NUM_DBS = 16;
+
+export interface StreamMeta {
+  lastMs: number;
+  lastSeq: number;
+  entriesAdded: number;
+  maxDelMs: number;
+  maxDelSeq: number;
+}
+
+export interface TsMeta {
+  retention: number;
+  dupPolicy: string;
+  chunkSize: number;
+  encoding: string;
+  labels: Array<[string, string]>;
+  /** lowest and highest timestamps present; -1 when empty */
+  firstTs: number;
+  lastTs: number;
+  ignoreMaxTimeDiff: number;
+  ignoreMaxValDiff: number;
+}
+
+export interface KeyMeta {
+  id: number;
+  type: number;
+  /** absolute expiry in ms since epoch; 0 = none */
+  exp: number;
+  /** element count for hash/set/zset/stream */
+  n: number;
+  stream?: StreamMeta;
+  ts?: TsMeta;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS keys (
+  id INTEGER PRIMARY KEY,
+  db INTEGER NOT NULL,
+  key BLOB NOT NULL,
+  type INTEGER NOT NULL,
+  exp INTEGER NOT NULL DEFAULT 0,
+  val BLOB
+);
+CREATE UNIQUE INDEX IF NOT EXISTS keys_db_key ON keys(db, key);
+CREATE TABLE IF NOT EXISTS hash (kid INTEGER NOT NULL, field BLOB NOT NULL, val BLOB NOT NULL, PRIMARY KEY (kid, field)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sets (kid INTEGER NOT NULL, member BLOB NOT NULL, PRIMARY KEY (kid, member)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS zset (kid INTEGER NOT NULL, member BLOB NOT NULL, score REAL NOT NULL, PRIMARY KEY (kid, member)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS zset_score ON zset(kid, score, member);
+CREATE TABLE IF NOT EXISTS stream (kid INTEGER NOT NULL, ms INTEGER NOT NULL, seq INTEGER NOT NULL, fields BLOB NOT NULL, PRIMARY KEY (kid, ms, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ts (kid INTEGER NOT NULL, t INTEGER NOT NULL, v REAL, PRIMARY KEY (kid, t)) WITHOUT ROWID;
+`;
+
+/** Key index map key: Buffers are mapped 1:1 onto latin1 strings. */
+export function kstr(b: Buffer): string {
+  return b.toString('latin1');
+}
+
+export class Store {
+  readonly db: Database.Database;
+  readonly dbs: Array<Map<string, KeyMeta>> = [];
+  private cache = new Map<string, Statement>();
+  inTx = false;
+  /** ids of keys whose meta row must be rewritten at commit (stream/ts meta) */
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    if (path !== ':memory:' && path !== '') {
+      this.db.pragma('journal_mode = WAL');
+      // WAL + NORMAL: a commit is in the WAL file (OS cache) before the reply goes out, so it
+      // survives a process kill; only power loss can drop the last transactions.
+      this.db.pragma('synchronous = NORMAL');
+    }
+    this.db.pragma('cache_size = -65536');
+    this.db.pragma('temp_store = MEMORY');
+    this.db.exec(SCHEMA);
+    for (let i = 0; i < NUM_DBS; i++) this.dbs.push(new Map());
+    this.load();
+  }
+
+  /** Cached prepared statement. */
+  st(sql: string): Statement {
+    let s = this.cache.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.cache.set(sql, s);
+    }
+    return s;
+  }
+
+  private load(): void {
+    const rows = this.db.prepare('SELECT id, db, key, type, exp, val FROM keys').all() as Array<{
+      id: number;
+      db: number;
+      key: Buffer;
+      type: number;
+      exp: number;
+      val: Buffer | null;
+    }>;
+    const byId = new Map<number, KeyMeta>();
+    for (const r of rows) {
+      const m: KeyMeta = { id: r.id, type: r.type, exp: r.exp, n: 0 };
+      if (r.type === T_STREAM && r.val) m.stream = JSON.parse(r.val.toString()) as StreamMeta;
+      if (r.type === T_TS && r.val) {
+        m.ts = JSON.parse(r.val.toString()) as TsMeta;
+        m.ts.firstTs = -1;
+        m.ts.lastTs = -1;
+      }
+      this.dbs[r.db].set(kstr(r.key), m);
+      byId.set(r.id, m);
+    }
+    const counts: Array<[string, string]> = [
+      ['hash', 'kid'],
+      ['sets', 'kid'],
+      ['zset', 'kid'],
+      ['stream', 'kid'],
+    ];
+    for (const [table] of counts) {
+      for (const r of this.db.prepare(`SELECT kid, count(*) AS n FROM ${table} GROUP BY kid`).all() as Array<{
+        kid: number;
+        n: number;
+      }>) {
+        const m = byId.get(r.kid);
+        if (m) m.n = r.n;
+      }
+    }
+    const first = this.db.prepare('SELECT t FROM ts WHERE kid = ? ORDER BY t ASC LIMIT 1').pluck();
+    const last = this.db.prepare('SELECT t FROM ts WHERE kid = ? ORDER BY t DESC LIMIT 1').pluck();
+    for (const m of byId.values()) {
+      if (m.ts) {
+        const f = first.get(m.id) as number | undefined;
+        const l = last.get(m.id) as number | undefined;
+        m.ts.firstTs = f ?? -1;
+        m.ts.lastTs = l ?? -1;
+      }
+    }
+  }
+
+  begin(): void {
+    if (!this.inTx) {
+      this.st('BEGIN').run();
+      this.inTx = true;
+    }
+  }
+
+  commit(): void {
+    if (this.inTx) {
+      this.inTx = false;
+      this.st('COMMIT').run();
+    }
+  }
+
+  /** Looks a key up, deleting it first when it has expired (lazy expiry). */
+  lookup(db: number, key: Buffer): KeyMeta | undefined {
+    const k = kstr(key);
+    const m = this.dbs[db].get(k);
+    if (m && m.exp !== 0 && m.exp <= Date.now()) {
+      this.deleteKey(db, k, m);
+      return undefined;
+    }
+    return m;
+  }
+
+  createKey(db: number, key: Buffer, type: number, val: Buffer | null = null, exp = 0): KeyMeta {
+    const info = this.st('INSERT INTO keys (db, key, type, exp, val) VALUES (?, ?, ?, ?, ?)').run(db, key, type, exp, val);
+    const m: KeyMeta = { id: Number(info.lastInsertRowid), type, exp, n: 0 };
+    this.dbs[db].set(kstr(key), m);
+    return m;
+  }
+
+  deleteKey(db: number, k: string, m: KeyMeta): void {
+    this.dbs[db].delete(k);
+    this.st('DELETE FROM keys WHERE id = ?').run(m.id);
+    this.deleteContent(m);
+  }
+
+  deleteContent(m: KeyMeta): void {
+    switch (m.type) {
+      case T_HASH:
+        this.st('DELETE FROM hash WHERE kid = ?').run(m.id);
+        break;
+      case T_SET:
+        this.st('DELETE FROM sets WHERE kid = ?').run(m.id);
+        break;
+      case T_ZSET:
+        this.st('DELETE FROM zset WHERE kid = ?').run(m.id);
+        break;
+      case T_STREAM:
+        this.st('DELETE FROM stream WHERE kid = ?').run(m.id);
+        break;
+      case T_TS:
+        this.st('DELETE FROM ts WHERE kid = ?').run(m.id);
+        break;
+    }
+  }
+
+  setExp(m: KeyMeta, exp: number): void {
+    m.exp = exp;
+    this.st('UPDATE keys SET exp = ? WHERE id = ?').run(exp, m.id);
+  }
+
+  setVal(m: KeyMeta, val: Buffer): void {
+    this.st('UPDATE keys SET val = ? WHERE id = ?').run(val, m.id);
+  }
+
+  getVal(m: KeyMeta): Buffer {
+    return this.st('SELECT val FROM keys WHERE id = ?').pluck().get(m.id) as Buffer;
+  }
+
+  saveStreamMeta(m: KeyMeta): void {
+    this.setVal(m, Buffer.from(JSON.stringify(m.stream)));
+  }
+
+  saveTsMeta(m: KeyMeta): void {
+    const t = m.ts as TsMeta;
+    const { firstTs: _f, lastTs: _l, ...rest } = t;
+    this.setVal(m, Buffer.from(JSON.stringify(rest)));
+  }
+
+  renameKey(db: number, from: string, to: Buffer, m: KeyMeta): void {
+    this.dbs[db].delete(from);
+    this.st('UPDATE keys SET key = ? WHERE id = ?').run(to, m.id);
+    this.dbs[db].set(kstr(to), m);
+  }
+
+  moveKey(fromDb: number, k: string, toDb: number, m: KeyMeta): void {
+    this.dbs[fromDb].delete(k);
+    this.st('UPDATE keys SET db = ? WHERE id = ?').run(toDb, m.id);
+    this.dbs[toDb].set(k, m);
+  }
+
+  flushDb(db: number): void {
+    for (const t of ['hash', 'sets', 'zset', 'stream', 'ts']) {
+      this.st(`DELETE FROM ${t} WHERE kid IN (SELECT id FROM keys WHERE db = ?)`).run(db);
+    }
+    this.st('DELETE FROM keys WHERE db = ?').run(db);
+    this.dbs[db].clear();
+  }
+
+  flushAll(): void {
+    for (const t of ['hash', 'sets', 'zset', 'stream', 'ts', 'keys']) this.st(`DELETE FROM ${t}`).run();
+    for (const d of this.dbs) d.clear();
+  }
+
+  close(): void {
+    if (this.inTx) this.commit();
+    this.db.close();
+  }
+}
