@@ -6,3 +6,4 @@ import './set.js';
 import './zset.js';
 import './stream.js';
 import './admin.js';
+import './ts.js';
