@@ -292,8 +292,10 @@ function xrange(c: ClientState, a: Buffer[], srv: ServerApi, rev: boolean): void
     if (count < 0) count = 0;
   }
   const m = getTyped(srv, c, a[1], T_STREAM);
-  if (count === 0 && a.length === 6 && /^-/.test(a[5].toString('latin1'))) return c.out.nilArray();
-  if (!m || !lo || !hi || count === 0 || cmpId(lo, hi) > 0) return c.out.arr(0);
+  if (!m) return c.out.arr(0);
+  // Redis 7.0 answers COUNT <= 0 on an existing stream with a null array
+  if (count === 0) return c.out.nilArray();
+  if (!lo || !hi || cmpId(lo, hi) > 0) return c.out.arr(0);
   replyEntries(c, rangeRows(srv, m, lo, hi, rev, count));
 }
 def('xrange', -4, 'readonly', [1, 1, 1], (c, a, srv) => xrange(c, a, srv, false));
