@@ -10,7 +10,7 @@ export type Reply =
   | { t: '%'; v: Array<[Reply, Reply]> };
 
 class ReplyReader {
-  buf = Buffer.alloc(0);
+  buf: Buffer = Buffer.alloc(0);
   pos = 0;
   feed(b: Buffer) {
     this.buf = this.pos < this.buf.length ? Buffer.concat([this.buf.subarray(this.pos), b]) : b;
