@@ -108,8 +108,8 @@ export class RawClient {
       for (;;) {
         const r = this.reader.next();
         if (!r) break;
-        if (r.t === '>' && this.waiting.length === 0) this.pushes.push(r);
-        else if (r.t === '>' && isPubsubMessage(r)) this.pushes.push(r);
+        // out-of-band data (RESP3 pushes, or RESP2 messages nobody waits for) is kept aside
+        if (this.waiting.length === 0 || (r.t === '>' && isPubsubMessage(r))) this.pushes.push(r);
         else this.waiting.shift()?.(r);
       }
     });
@@ -139,6 +139,8 @@ export class RawClient {
 
   /** Resolves with the next reply without sending anything. */
   nextReply(): Promise<Reply> {
+    const ready = this.pushes.shift();
+    if (ready) return Promise.resolve(ready);
     return new Promise((r) => this.waiting.push(r));
   }
 

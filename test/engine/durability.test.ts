@@ -1,0 +1,106 @@
+// Durability: an engine child process acknowledges writes, is killed with SIGKILL mid-stream,
+// the store is reopened, and every acknowledged write is there.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startEngine } from '../../src/engine/index.js';
+import { RawClient, type Reply } from './helpers.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function startChild(dir: string): Promise<{ port: number; kill: () => Promise<void> }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/engine/main.ts', '--data', dir, '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /redis:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) {
+        resolve({
+          port: Number(m[1]),
+          kill: () =>
+            new Promise<void>((r) => {
+              proc.once('exit', () => r());
+              proc.kill('SIGKILL');
+            }),
+        });
+      }
+    });
+    proc.once('exit', (code) => reject(new Error(`engine child exited early (${code})`)));
+  });
+}
+
+describe('durability', () => {
+  it('every acknowledged write survives SIGKILL of the engine process', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hxredis-engine-dur-'));
+    dirs.push(dir);
+    const child = await startChild(dir);
+    const cl = await RawClient.connect(child.port);
+    expect(await cl.call('TS.CREATE', 'series', 'DUPLICATE_POLICY', 'LAST')).toEqual({ t: '+', v: 'OK' });
+    const acked: number[] = [];
+    let killed = false;
+    // writers keep pipelining batches; the kill lands while batches are in flight
+    const writer = (async () => {
+      for (let batch = 0; !killed; batch++) {
+        const cmds: Array<Array<string | number>> = [];
+        for (let i = 0; i < 50; i++) {
+          const n = batch * 50 + i;
+          if (i % 10 === 9) cmds.push(['MULTI'], ['SET', `tx:${n}`, n], ['HSET', 'txh', `f${n}`, n], ['EXEC']);
+          else cmds.push(['SET', `k:${n}`, n], ['ZADD', 'z', n, `m${n}`], ['TS.MADD', 'series', n, n]);
+        }
+        let replies: Reply[];
+        try {
+          replies = await Promise.race([
+            cl.pipeline(cmds),
+            new Promise<never>((_, rej) => cl.sock.once('close', () => rej(new Error('closed')))),
+          ]);
+        } catch {
+          return;
+        }
+        for (let i = 0; i < 50; i++) acked.push(batch * 50 + i);
+        void replies;
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 700));
+    await child.kill();
+    killed = true;
+    await writer;
+    cl.close();
+    expect(acked.length).toBeGreaterThan(100);
+
+    const eng = await startEngine({ path: join(dir, 'engine.sqlite') });
+    const c2 = await RawClient.connect(eng.port);
+    try {
+      const checks: Array<Array<string | number>> = [];
+      for (const n of acked) {
+        if (n % 10 === 9) checks.push(['GET', `tx:${n}`], ['HGET', 'txh', `f${n}`]);
+        else checks.push(['GET', `k:${n}`], ['ZSCORE', 'z', `m${n}`], ['TS.RANGE', 'series', n, n]);
+      }
+      const res = await c2.pipeline(checks);
+      let j = 0;
+      for (const n of acked) {
+        if (n % 10 === 9) {
+          expect(res[j++]).toEqual({ t: '$', v: String(n) });
+          expect(res[j++]).toEqual({ t: '$', v: String(n) });
+        } else {
+          expect(res[j++]).toEqual({ t: '$', v: String(n) });
+          expect(res[j++]).toEqual({ t: '$', v: String(n) });
+          expect(res[j++]).toEqual({ t: '*', v: [{ t: '*', v: [{ t: ':', v: String(n) }, { t: '$', v: String(n) }] }] });
+        }
+      }
+      // the store is consistent: counts agree with what is stored
+      const zcard = (await c2.call('ZCARD', 'z')) as { v: string };
+      expect(Number(zcard.v)).toBeGreaterThanOrEqual(acked.filter((n) => n % 10 !== 9).length);
+    } finally {
+      c2.close();
+      await eng.stop();
+    }
+  });
+});
