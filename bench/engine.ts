@@ -1,0 +1,218 @@
+// Engine throughput: raw pipelined SET/GET/ZADD/TS.MADD against the engine and (when given)
+// redis-server. Run directly: `npx tsx bench/engine.ts` starts both (redis-server if installed,
+// the engine on a temporary SQLite file) and prints a table.
+import { connect, type Socket } from 'node:net';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+export interface EngineBenchRow {
+  name: string;
+  engineOpsPerSec: number;
+  redisOpsPerSec?: number;
+}
+
+function encode(args: string[]): Buffer {
+  let s = `*${args.length}\r\n`;
+  for (const a of args) s += `$${Buffer.byteLength(a)}\r\n${a}\r\n`;
+  return Buffer.from(s);
+}
+
+/** Counts complete top-level replies in a byte stream (enough RESP2 for these benchmarks). */
+class ReplyCounter {
+  private buf = Buffer.alloc(0);
+  count = 0;
+  errors = 0;
+  feed(d: Buffer): void {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+    let p = 0;
+    for (;;) {
+      const end = this.skip(p);
+      if (end < 0) break;
+      if (this.buf[p] === 45) this.errors++;
+      p = end;
+      this.count++;
+    }
+    this.buf = this.buf.subarray(p);
+  }
+  /** Returns the offset after one reply at p, or -1 if incomplete. */
+  private skip(p: number): number {
+    if (p >= this.buf.length) return -1;
+    const nl = this.buf.indexOf('\r\n', p);
+    if (nl < 0) return -1;
+    const t = this.buf[p];
+    const n = Number(this.buf.subarray(p + 1, nl).toString('latin1'));
+    if (t === 36) return n < 0 ? nl + 2 : nl + 2 + n + 2 <= this.buf.length ? nl + 2 + n + 2 : -1;
+    if (t === 42) {
+      let q = nl + 2;
+      for (let i = 0; i < n; i++) {
+        q = this.skip(q);
+        if (q < 0) return -1;
+      }
+      return q;
+    }
+    return nl + 2;
+  }
+}
+
+function open(url: string): Promise<Socket> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const s = connect(Number(u.port), u.hostname, () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+/** Sends `total` commands in pipelined batches and returns commands per second. */
+async function pipelined(url: string, total: number, batch: number, make: (i: number) => string[]): Promise<number> {
+  const sock = await open(url);
+  sock.setNoDelay(true);
+  const counter = new ReplyCounter();
+  let waiter: (() => void) | null = null;
+  let want = 0;
+  sock.on('data', (d: Buffer) => {
+    counter.feed(d);
+    if (waiter && counter.count >= want) {
+      const w = waiter;
+      waiter = null;
+      w();
+    }
+  });
+  const batches: Buffer[] = [];
+  for (let i = 0; i < total; i += batch) {
+    const parts: Buffer[] = [];
+    for (let j = i; j < Math.min(total, i + batch); j++) parts.push(encode(make(j)));
+    batches.push(Buffer.concat(parts));
+  }
+  const t0 = process.hrtime.bigint();
+  let sent = 0;
+  // keep up to eight batches in flight, like a client pipelining continuously
+  for (const b of batches) {
+    sock.write(b);
+    sent += Math.min(batch, total - sent);
+    if (sent - counter.count > batch * 8) {
+      want = sent - batch;
+      await new Promise<void>((r) => (waiter = r));
+    }
+  }
+  want = total;
+  if (counter.count < total) await new Promise<void>((r) => (waiter = r));
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  sock.destroy();
+  if (counter.errors) throw new Error(`${counter.errors} error replies from ${url}`);
+  return total / secs;
+}
+
+async function send(url: string, cmds: string[][]): Promise<void> {
+  await pipelined(url, cmds.length, cmds.length, (i) => cmds[i]);
+}
+
+export async function runEngineBench(opts: { redisUrl?: string; engineUrl: string; n?: number }): Promise<EngineBenchRow[]> {
+  const n = opts.n ?? 200_000;
+  const batch = 1000;
+  const samplesPerMadd = 50;
+  const targets: Array<['engine' | 'redis', string]> = [['engine', opts.engineUrl]];
+  if (opts.redisUrl) targets.push(['redis', opts.redisUrl]);
+  const rows: EngineBenchRow[] = [
+    { name: 'SET', engineOpsPerSec: 0 },
+    { name: 'GET', engineOpsPerSec: 0 },
+    { name: 'ZADD', engineOpsPerSec: 0 },
+    { name: `TS.MADD (samples/s, ${samplesPerMadd} per call)`, engineOpsPerSec: 0 },
+  ];
+  for (const [who, url] of targets) {
+    await send(url, [['FLUSHALL']]);
+    const set = await pipelined(url, n, batch, (i) => ['SET', `key:${i % 100000}`, `value-${i}`]);
+    const get = await pipelined(url, n, batch, (i) => ['GET', `key:${i % 100000}`]);
+    const zadd = await pipelined(url, n, batch, (i) => ['ZADD', `z:${i % 16}`, String(i), `member:${i}`]);
+    const put = (r: EngineBenchRow, v: number) => (who === 'engine' ? (r.engineOpsPerSec = v) : (r.redisOpsPerSec = v));
+    put(rows[0], set);
+    put(rows[1], get);
+    put(rows[2], zadd);
+    if (who === 'engine') {
+      const series = 20;
+      await send(url, Array.from({ length: series }, (_, s) => ['TS.CREATE', `ts:${s}`, 'DUPLICATE_POLICY', 'LAST']));
+      const calls = Math.floor(n / samplesPerMadd);
+      const rate = await pipelined(url, calls, 200, (i) => {
+        const args = ['TS.MADD'];
+        for (let j = 0; j < samplesPerMadd; j++) {
+          const k = i * samplesPerMadd + j;
+          args.push(`ts:${k % series}`, String(1_600_000_000_000 + Math.floor(k / series) * 1000), String((k % 1000) / 10));
+        }
+        return args;
+      });
+      put(rows[3], rate * samplesPerMadd);
+    }
+  }
+  return rows;
+}
+
+/** The engine in its own process, as redis-server is, so the bench client does not share its event loop. */
+function spawnEngine(dir: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/engine/main.ts', '--data', dir, '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /redis:\/\/[^\s]+/.exec(out);
+      if (m) {
+        resolve({
+          url: m[0],
+          stop: () =>
+            new Promise<void>((r) => {
+              proc.once('exit', () => r());
+              proc.kill('SIGTERM');
+            }),
+        });
+      }
+    });
+    proc.once('exit', (code) => reject(new Error(`engine exited early (${code})`)));
+  });
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'hxredis-engine-bench-'));
+  const path = join(dir, 'engine.sqlite');
+  const engine = await spawnEngine(dir);
+  let redisUrl: string | undefined;
+  let stopRedis = async () => {};
+  try {
+    const { findRedisServer, startRedisServer } = await import('../test/harness/redis.js');
+    if (findRedisServer()) {
+      const r = await startRedisServer();
+      redisUrl = r.url;
+      stopRedis = r.stop;
+    }
+  } catch {
+    redisUrl = undefined;
+  }
+  try {
+    const rows = await runEngineBench({ engineUrl: engine.url, redisUrl, n: Number(process.env.N ?? 200_000) });
+    for (const r of rows) {
+      const ratio = r.redisOpsPerSec ? `  redis ${Math.round(r.redisOpsPerSec).toLocaleString()}/s  ratio ${(r.redisOpsPerSec / r.engineOpsPerSec).toFixed(2)}x` : '';
+      console.log(`${r.name.padEnd(34)} engine ${Math.round(r.engineOpsPerSec).toLocaleString()}/s${ratio}`);
+    }
+    await engine.stop();
+    const size = ['', '-wal'].reduce((s, ext) => {
+      try {
+        return s + statSync(path + ext).size;
+      } catch {
+        return s;
+      }
+    }, 0);
+    console.log(`sqlite file after the run: ${(size / 1048576).toFixed(1)} MiB`);
+  } finally {
+    await stopRedis();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
