@@ -22,7 +22,7 @@ function encode(args: string[]): Buffer {
 
 /** Counts complete top-level replies in a byte stream (enough RESP2 for these benchmarks). */
 class ReplyCounter {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   count = 0;
   errors = 0;
   feed(d: Buffer): void {

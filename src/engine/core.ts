@@ -78,6 +78,8 @@ export type Handler = (c: ClientState, argv: Buffer[], srv: ServerApi) => void;
 
 export interface CommandSpec {
   name: string;
+  /** container name for subcommands ("client" for "client|kill") */
+  base: string;
   arity: number;
   flags: string[];
   firstKey: number;
@@ -100,6 +102,7 @@ export function def(
   const [parent, sub] = name.split('|');
   const spec: CommandSpec = {
     name,
+    base: parent,
     arity,
     flags: flags ? flags.split(' ') : [],
     firstKey: keys[0],
@@ -110,7 +113,7 @@ export function def(
   if (sub) {
     let p = COMMANDS.get(parent);
     if (!p) {
-      p = { name: parent, arity: -2, flags: [], firstKey: 0, lastKey: 0, step: 0, subs: new Map() };
+      p = { name: parent, base: parent, arity: -2, flags: [], firstKey: 0, lastKey: 0, step: 0, subs: new Map() };
       COMMANDS.set(parent, p);
     }
     p.subs?.set(sub, spec);

@@ -215,7 +215,7 @@ export class EngineServer implements ServerApi {
       out.error(spec);
       return;
     }
-    const base = spec.name.split('|')[0];
+    const base = spec.base;
     if (!c.authed && base !== 'auth' && base !== 'hello' && base !== 'quit') {
       if (c.multi) c.multiDirty = true;
       out.error('NOAUTH Authentication required.');

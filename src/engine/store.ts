@@ -51,7 +51,11 @@ export interface KeyMeta {
   n: number;
   stream?: StreamMeta;
   ts?: TsMeta;
+  /** cached string value (small strings only), so GET needs no query */
+  sval?: Buffer;
 }
+
+const SVAL_MAX = 4096;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS keys (
@@ -90,6 +94,8 @@ export class Store {
       // WAL + NORMAL: a commit is in the WAL file (OS cache) before the reply goes out, so it
       // survives a process kill; only power loss can drop the last transactions.
       this.db.pragma('synchronous = NORMAL');
+      // one process owns the file: no shared-memory WAL index locking per transaction
+      this.db.pragma('locking_mode = EXCLUSIVE');
     }
     this.db.pragma('cache_size = -65536');
     this.db.pragma('temp_store = MEMORY');
@@ -184,6 +190,7 @@ export class Store {
   createKey(db: number, key: Buffer, type: number, val: Buffer | null = null, exp = 0): KeyMeta {
     const info = this.st('INSERT INTO keys (db, key, type, exp, val) VALUES (?, ?, ?, ?, ?)').run(db, key, type, exp, val);
     const m: KeyMeta = { id: Number(info.lastInsertRowid), type, exp, n: 0 };
+    if (type === T_STRING && val) this.cacheVal(m, val);
     this.dbs[db].set(kstr(key), m);
     return m;
   }
@@ -221,10 +228,19 @@ export class Store {
 
   setVal(m: KeyMeta, val: Buffer): void {
     this.st('UPDATE keys SET val = ? WHERE id = ?').run(val, m.id);
+    if (m.type === T_STRING) this.cacheVal(m, val);
+  }
+
+  /** Keeps a copy: request buffers are slices of a whole socket read. */
+  cacheVal(m: KeyMeta, val: Buffer): void {
+    m.sval = val.length <= SVAL_MAX ? Buffer.from(val) : undefined;
   }
 
   getVal(m: KeyMeta): Buffer {
-    return this.st('SELECT val FROM keys WHERE id = ?').pluck().get(m.id) as Buffer;
+    if (m.sval) return m.sval;
+    const v = this.st('SELECT val FROM keys WHERE id = ?').pluck().get(m.id) as Buffer;
+    if (v.length <= SVAL_MAX) m.sval = v;
+    return v;
   }
 
   saveStreamMeta(m: KeyMeta): void {

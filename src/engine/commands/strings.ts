@@ -11,6 +11,7 @@ export function writeString(srv: ServerApi, c: ClientState, key: Buffer, val: Bu
     else {
       m.exp = exp;
       st.st('UPDATE keys SET val = ?, exp = ? WHERE id = ?').run(val, exp, m.id);
+      st.cacheVal(m, val);
     }
   } else {
     if (m) st.deleteKey(c.db, kstr(key), m);
