@@ -11,6 +11,7 @@ import {
   CommitError,
   ConcurrentChangeError,
   DiffError,
+  FolioError,
   LoadError,
   PermissionError,
   ReadonlyReplicaError,
@@ -18,6 +19,7 @@ import {
   UnknownRecError,
 } from './errors.js';
 import { checkDiffs, checkIdPrefix } from './validate.js';
+import { neverIndex } from './tagRules.js';
 import { mapRefs, toAbs, toRel } from './refs.js';
 import { compareDis, makeDictsGrid } from './readers.js';
 import type { FolioContext, FolioHooks, ReadOptions } from './types.js';
@@ -30,6 +32,7 @@ import { decodeRec } from '../storage/codec.js';
 import { RecCache, type Rec } from '../storage/recCache.js';
 import {
   checkUrl,
+  acquireCommitConn,
   connectClient,
   makeClient,
   makeCommitPool,
@@ -68,7 +71,6 @@ class FolioCore {
   hooksSet = false;
   lastModMs = 0;
   private feedLoop: Promise<void> | undefined;
-  private commitChain: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly opts: RedisFolioOptions,
@@ -158,23 +160,16 @@ class FolioCore {
     this.feedLoop = loop();
   }
 
-  /** Persistent commits of one process run one at a time, so local mods stay strictly increasing. */
-  serialize<T>(f: () => Promise<T>): Promise<T> {
-    const next = this.commitChain.then(f, f);
-    this.commitChain = next.catch(() => undefined);
-    return next;
-  }
-
   async close(): Promise<void> {
     this.closed = true;
     this.feed.disconnect();
     await this.feedLoop?.catch(() => undefined);
-    await this.commitChain.catch(() => undefined);
-    await this.pool.drain();
-    await this.pool.clear();
-    try {
-      await this.main.quit();
-    } catch {
+    // a pool create may be stuck connecting to a Redis that is away: do not wait on it forever
+    await Promise.race([this.pool.drain().then(() => this.pool.clear()), sleep(2000)]).catch(() => undefined);
+    if (this.main.status === 'ready') {
+      // QUIT lets queued replies arrive; with Redis away there is nothing to wait for
+      await this.main.quit().catch(() => this.main.disconnect());
+    } else {
       this.main.disconnect();
     }
   }
@@ -376,7 +371,7 @@ export class RedisFolio {
     }
     const planned = diffs.map((d) => this.planDiff(d, diffs));
     if (diffs[0]?.isTransient) return this.commitTransient(diffs, planned);
-    return core.serialize(() => this.commitPersistent(diffs, planned));
+    return this.commitPersistent(diffs, planned);
   }
 
   async commitRemoveTrash(): Promise<number> {
@@ -468,7 +463,13 @@ export class RedisFolio {
 
   private plan(filter: CompiledFilter): Plan {
     const { cache } = this.core;
-    const plan = planFilter(filter, { total: cache.size, tagCount: (t) => cache.tagCount(t) });
+    const prefix = this.core.idPrefix;
+    const plan = planFilter(
+      filter,
+      { total: cache.size, tagCount: (t) => cache.tagCount(t) },
+      // indexes hold Ref ids relative to the idPrefix (storage/commit.ts termKeysOf)
+      { neverIndex, refId: prefix ? (id) => toRel(toAbs(id, prefix), prefix) : undefined },
+    );
     // transient tags are not indexed: a plan that leans on one could miss records
     if (plan.kind === 'index' && plan.union.some((g) => g.some((t) => cache.hasTransientTag(t.tag)))) {
       return { kind: 'scan' };
@@ -509,7 +510,7 @@ export class RedisFolio {
     const { keys, main } = this.core;
     const pipe = main.pipeline();
     for (const group of union) {
-      const groupKeys = group.map((t) => keys.index(termKey(this.storedTerm(t))));
+      const groupKeys = group.map((t) => keys.index(termKey(t)));
       if (groupKeys.length === 1) pipe.smembers(groupKeys[0] as string);
       else pipe.sinter(...groupKeys);
     }
@@ -525,12 +526,6 @@ export class RedisFolio {
       for (const id of ids as string[]) out.add(id);
     }
     return out;
-  }
-
-  /** Ref values in index terms are stored relative to the idPrefix (see storage/commit.ts). */
-  private storedTerm(t: IndexTerm): IndexTerm {
-    if (t.kind !== 'eq' || !t.value.startsWith('r:') || !this.core.idPrefix) return t;
-    return { ...t, value: `r:${toRel(t.value.slice(2), this.core.idPrefix)}` };
   }
 
   /** The read pipeline of spec 1.2: trash, permission, search, count, callback, limit. */
@@ -574,7 +569,9 @@ export class RedisFolio {
     const cxInfo = this.cx?.commitInfo?.();
     let conn: Redis;
     try {
-      conn = await core.pool.acquire();
+      // fail fast while Redis is away: the pool would otherwise wait for a connection to appear
+      if (core.main.status !== 'ready') throw new Error(`connection is ${core.main.status}`);
+      conn = await acquireCommitConn(core.pool);
     } catch (e) {
       throw storageError(e, core.opts.url, 'Commit');
     }
@@ -598,20 +595,25 @@ export class RedisFolio {
       );
     } catch (e) {
       await core.pool.destroy(conn).catch(() => undefined);
-      if (e instanceof Error && e.name !== 'Error' && !(e instanceof TypeError)) throw e;
+      // our own errors (verify, hooks) pass through; anything from the connection is a StorageError
+      if (e instanceof FolioError || !isRedisFailure(e)) throw e;
       throw storageError(e, core.opts.url, 'Commit');
     }
     await core.pool.release(conn);
 
     // EXEC succeeded: only now does the local image change
-    core.lastModMs = result.newMod.date.getTime();
+    core.lastModMs = Math.max(core.lastModMs, result.newMod.date.getTime());
     core.feedState.own.add(result.streamId);
     const out = result.diffs.map((v, i) => {
       const oldRec = this.oldVisible(v);
       const cached = core.cache.get(v.id);
       const transient = cached?.transient;
-      if (v.newPersistent) core.cache.put(v.id, v.newPersistent);
-      else core.cache.delete(v.id);
+      // concurrent commits of this process may resolve out of order: never roll a record back
+      const cachedMs = cached?.mod?.date.getTime() ?? -1;
+      if (cachedMs <= result.newMod.date.getTime()) {
+        if (v.newPersistent) core.cache.put(v.id, v.newPersistent);
+        else core.cache.delete(v.id);
+      }
       const rec = core.cache.get(v.id);
       if (rec && transient) core.cache.setTransient(rec, transient);
       const newRec = rec ? core.cache.visible(rec) : undefined;
@@ -701,6 +703,17 @@ export class RedisFolio {
     for (const d of out) core.hooks?.postCommit?.({ diff: d, oldRec: d.oldRec, cxInfo });
     return out;
   }
+}
+
+/** Errors that come from ioredis or the socket rather than from our code or a hook. */
+function isRedisFailure(e: unknown): boolean {
+  if (!(e instanceof Error)) return false;
+  const ctor = e.constructor.name;
+  return (
+    ['AbortError', 'ReplyError', 'MaxRetriesPerRequestError', 'ClusterAllFailedError'].includes(ctor) ||
+    'code' in e ||
+    /connection|stream isn't writeable|command timed out|socket|ECONN|EPIPE/i.test(e.message)
+  );
 }
 
 function sleep(ms: number): Promise<void> {

@@ -41,15 +41,20 @@ export function checkUrl(url: string): void {
 
 export function makeClient(opts: ConnectionOptions, role: string): Redis {
   checkUrl(opts.url);
-  return new Redis(opts.url, {
+  const client = new Redis(opts.url, {
     lazyConnect: true,
     // Fail fast while Redis is away instead of queueing: callers get a clear error, and the
     // caches cannot drift because nothing is applied before a reply arrives.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
+    commandTimeout: 5000,
     connectionName: `hxredis:${role}`,
     ...opts.redisOptions,
   });
+  // Connection errors reach callers as rejected commands (wrapped in StorageError); without a
+  // listener ioredis would also print them as unhandled 'error' events.
+  client.on('error', () => undefined);
+  return client;
 }
 
 /** Connects a client, turning a refused or timed-out connection into one clear error. */
@@ -74,8 +79,32 @@ export function makeCommitPool(opts: ConnectionOptions): CommitPool {
       },
       validate: async (c) => c.status === 'ready',
     },
-    { max: opts.poolSize ?? 8, min: 0, testOnBorrow: true, acquireTimeoutMillis: 30_000 },
+    { max: opts.poolSize ?? 8, min: 0, testOnBorrow: true, acquireTimeoutMillis: 10_000 },
   );
+}
+
+/**
+ * Borrows a commit connection. generic-pool keeps retrying a failing create until its acquire
+ * timeout; with Redis away we want the first connect error instead, at once.
+ */
+export function acquireCommitConn(pool: CommitPool): Promise<Redis> {
+  return new Promise((resolve, reject) => {
+    const onCreateError = (e: unknown) => {
+      pool.off('factoryCreateError', onCreateError);
+      reject(e instanceof Error ? e : new Error(String(e)));
+    };
+    pool.on('factoryCreateError', onCreateError);
+    pool.acquire().then(
+      (c) => {
+        pool.off('factoryCreateError', onCreateError);
+        resolve(c);
+      },
+      (e: unknown) => {
+        pool.off('factoryCreateError', onCreateError);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
 }
 
 /** Wraps an ioredis failure (connection lost, refused, timeout) into a StorageError. */

@@ -85,7 +85,8 @@ export async function startRedisServer(extraArgs: string[] = []): Promise<RedisS
     proc,
     dir,
     stop: async () => {
-      if (proc.exitCode === null) {
+      // a process killed by a signal has exitCode null but signalCode set: it has exited already
+      if (proc.exitCode === null && proc.signalCode === null) {
         const exited = new Promise<void>((r) => proc.once('exit', () => r()));
         proc.kill('SIGKILL');
         await exited;

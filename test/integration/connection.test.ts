@@ -67,11 +67,15 @@ describe.skipIf(!findRedisServer())('[redis] Redis lost and back', () => {
       try {
         await waitPort(srv.port);
         let ok: Diff | undefined;
+        let last: unknown;
         for (let i = 0; i < 100 && !ok; i++) {
-          ok = await folio.commit(new Diff(a, { n: HNum.make(3) })).catch(() => undefined);
+          ok = await folio.commit(new Diff(a, { n: HNum.make(3) })).catch((e: unknown) => {
+            last = e;
+            return undefined;
+          });
           if (!ok) await new Promise((r) => setTimeout(r, 100));
         }
-        expect(ok?.newRec?.get<HNum>('n')?.value).toBe(3);
+        expect(ok?.newRec?.get<HNum>('n')?.value, `last error: ${String(last)}`).toBe(3);
         await folio.sync();
         const fresh = await RedisFolio.open({ url: srv.url, name: 'lost' });
         expect((await fresh.readAllList('dis')).map((d) => d.toZinc())).toEqual(
