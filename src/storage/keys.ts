@@ -5,7 +5,7 @@
 // History keys carry a per-point tag instead (`hxhis:<name>:{<name>:<id>}`), so a cluster spreads them.
 import { ArgError } from '../folio/errors.js';
 
-const NAME_RE = /^[A-Za-z0-9_.\-]{1,64}$/;
+const NAME_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 
 export function checkFolioName(name: string): string {
   if (!NAME_RE.test(name)) {

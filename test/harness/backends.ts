@@ -1,6 +1,10 @@
 // The test matrix: every folio/history suite runs once per backend, each case named by it.
 // "redis" is a real Redis (REDIS_URL, our own redis-server, or testcontainers);
 // "engine" is hxredis's embedded engine (added by the engine issue).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEngine } from '../../src/engine/index.js';
 import { findRedisServer, getTestRedis, NO_REDIS_HELP, type TestRedis } from './redis.js';
 
 export interface Backend {
@@ -27,7 +31,26 @@ export function backends(): Backend[] {
       why: redisAvailable ? undefined : NO_REDIS_HELP,
       start: getTestRedis,
     },
+    {
+      name: 'engine',
+      available: true,
+      start: startTestEngine,
+    },
   ];
   list.forEach(noteSkip);
   return list;
+}
+
+/** The embedded engine in this process, on a SQLite file of its own (WAL, as users run it). */
+async function startTestEngine(): Promise<TestRedis> {
+  const dir = mkdtempSync(join(tmpdir(), 'hxredis-engine-'));
+  const engine = await startEngine({ path: join(dir, 'engine.db') });
+  return {
+    url: engine.url,
+    kind: 'engine',
+    stop: async () => {
+      await engine.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

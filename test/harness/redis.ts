@@ -12,7 +12,7 @@ import { join } from 'node:path';
 export interface TestRedis {
   url: string;
   /** how this Redis was obtained, for test names and skip messages */
-  kind: 'env' | 'redis-server' | 'testcontainers';
+  kind: 'env' | 'redis-server' | 'testcontainers' | 'engine';
   stop(): Promise<void>;
 }
 
