@@ -23,6 +23,8 @@ import { neverIndex } from './tagRules.js';
 import { mapRefs, toAbs, toRel } from './refs.js';
 import { compareDis, makeDictsGrid } from './readers.js';
 import type { FolioContext, FolioHooks, ReadOptions } from './types.js';
+import type { FolioInternals } from './internals.js';
+import { RedisHis } from '../his/RedisHis.js';
 import { compileFilter, type CompiledFilter } from '../filter/compile.js';
 import { compileSearch } from '../filter/search.js';
 import { planFilter, type Plan } from '../filter/plan.js';
@@ -70,6 +72,9 @@ class FolioCore {
   hooks: FolioHooks | undefined;
   hooksSet = false;
   lastModMs = 0;
+  readonly closeActions: (() => Promise<void>)[] = [];
+  /** per-folio state of other managers (history), shared by every view of this folio */
+  readonly shared = new Map<string, unknown>();
   private feedLoop: Promise<void> | undefined;
 
   constructor(
@@ -162,6 +167,7 @@ class FolioCore {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const f of this.closeActions) await f().catch(() => undefined);
     this.feed.disconnect();
     await this.feedLoop?.catch(() => undefined);
     // a pool create may be stuck connecting to a Redis that is away: do not wait on it forever
@@ -215,6 +221,57 @@ export class RedisFolio {
 
   get name(): string {
     return this.core.keys.name;
+  }
+
+  /** The history manager of this folio (spec section 3), checked against this view's context. */
+  get his(): RedisHis {
+    this.hisView ??= new RedisHis(this.internals(), this.cx);
+    return this.hisView;
+  }
+  private hisView: RedisHis | undefined;
+
+  /** The narrow view of this folio that history code uses (src/folio/internals.ts). */
+  private internals(): FolioInternals {
+    const core = this.core;
+    return {
+      keys: core.keys,
+      idPrefix: core.idPrefix,
+      connection: core.opts,
+      main: core.main,
+      options: core.opts as unknown as Readonly<Record<string, unknown>>,
+      log: (msg) => core.log(msg),
+      hooks: () => core.hooks,
+      readRecChecked: (id, cx, write) => {
+        if (core.closed) throw new ShutdownError(write ? 'Cannot write, folio is closed' : 'Cannot read, folio is closed');
+        if (write && core.opts.replica) throw new ReadonlyReplicaError('Cannot write, folio is replica');
+        const abs = this.absId(id);
+        const rec = core.cache.get(abs);
+        if (!rec || rec.isTrash) throw new UnknownRecError(`@${abs}`);
+        const dict = core.cache.visible(rec);
+        if (cx && !cx.canRead(dict)) throw new PermissionError(`Cannot read: @${abs}`);
+        if (write && cx && !cx.canWrite({ oldRec: dict, diff: undefined })) throw new PermissionError(`Cannot write: @${abs}`);
+        return dict;
+      },
+      setTransientTags: (id, tags) => {
+        const rec = core.cache.get(id);
+        if (!rec) return;
+        const obj = { ...(rec.transient?.toObj() ?? {}) } as Record<string, HVal>;
+        for (const [name, val] of Object.entries(tags)) {
+          if (val === undefined) delete obj[name];
+          else obj[name] = val;
+        }
+        core.cache.setTransient(rec, HDict.make(obj));
+      },
+      absId: (id) => this.absId(id),
+      onClose: (f) => {
+        core.closeActions.push(f);
+      },
+      isClosed: () => core.closed,
+      shared: <T>(key: string, make: () => T): T => {
+        if (!core.shared.has(key)) core.shared.set(key, make());
+        return core.shared.get(key) as T;
+      },
+    };
   }
   get idPrefix(): string | undefined {
     return this.core.idPrefix;
