@@ -124,7 +124,7 @@ class FolioCore {
           if (text === null) return; // removed between SMEMBERS and MGET: the feed replays it
           const rel = slice[n] as string;
           const rec = decodeRec(text, this.idPrefix, keys.rec(rel));
-          this.cache.put(toAbs(rel, this.idPrefix), rec);
+          this.cache.put(toAbs(rel, this.idPrefix), rec, text);
         });
       });
     }
@@ -152,7 +152,7 @@ class FolioCore {
             this.keys.changes,
             this.feedState.lastId,
           )) as [string, StreamEntry[]][] | null;
-          if (res?.[0]) applyEntries(this.feedState, res[0][1]);
+          if (res?.[0]) await applyEntries(this.main, this.feedState, res[0][1]);
           failures = 0;
         } catch (e) {
           if (this.closed) break;
@@ -642,6 +642,10 @@ export class RedisFolio {
           changeStreamMaxLen: core.opts.changeStreamMaxLen ?? 100_000,
           lastModMs: core.lastModMs,
           verifyExtra: (v) => this.checkLayerOverlap(v, false),
+          cached: (id) => {
+            const rec = core.cache.get(id);
+            return rec && { text: rec.storedText, persistent: rec.persistent };
+          },
           beforeWrite: (verified) => {
             verified.forEach((v, i) => {
               core.hooks?.preCommit?.({ diff: diffs[i] as Diff, oldRec: this.oldVisible(v), cxInfo });
@@ -668,7 +672,7 @@ export class RedisFolio {
       // concurrent commits of this process may resolve out of order: never roll a record back
       const cachedMs = cached?.mod?.date.getTime() ?? -1;
       if (cachedMs <= result.newMod.date.getTime()) {
-        if (v.newPersistent) core.cache.put(v.id, v.newPersistent);
+        if (v.newPersistent) core.cache.put(v.id, v.newPersistent, v.newText);
         else core.cache.delete(v.id);
       }
       const rec = core.cache.get(v.id);
@@ -730,14 +734,16 @@ export class RedisFolio {
       if (!p.isForce && !(cur && p.oldMod && cur.equals(p.oldMod))) {
         throw new ConcurrentChangeError(`${p.id}: ${cur?.toZinc() ?? 'null'} != ${p.oldMod?.toZinc() ?? 'null'}`);
       }
-      return { ...p, oldPersistent, newPersistent: oldPersistent };
+      return { ...p, oldPersistent, newPersistent: oldPersistent, newText: text };
     });
     verified.forEach((v) => this.checkLayerOverlap(v, true));
     verified.forEach((v, i) => core.hooks?.preCommit?.({ diff: diffs[i] as Diff, oldRec: this.oldVisible(v), cxInfo }));
     const out = verified.map((v, i) => {
       const oldRec = this.oldVisible(v);
       // our cache may lag Redis (another process's commit not yet fed): take Redis's persistent tags
-      const rec = core.cache.put(v.id, v.oldPersistent as HDict);
+      const cachedRec = core.cache.get(v.id);
+      const rec =
+        cachedRec && cachedRec.storedText === v.newText ? cachedRec : core.cache.put(v.id, v.oldPersistent as HDict, v.newText);
       const obj: Record<string, HVal> = { ...(rec.transient?.toObj() ?? {}) } as Record<string, HVal>;
       for (const name of v.changes.keys) {
         const val = v.changes.get(name);

@@ -1,7 +1,7 @@
 // Keeps a process's RecCache in step with commits made by other processes.
 //
 // Every persistent commit XADDs one entry to `{hx:<name>}:changes` inside its MULTI/EXEC: fields are
-// `<relId> <encoded rec>` pairs, or `<relId> ~<old mod>` for a removal. A dedicated connection
+// `<relId> <new mod>` pairs, or `<relId> ~` for a removal. A dedicated connection
 // follows the stream with a blocking XREAD, so another process's commit reaches this cache within
 // one network round trip of its EXEC (measured in docs/commit-protocol.md); `sync()` drains the
 // stream up to its current end before returning, so after sync a reader sees every earlier commit.
@@ -33,32 +33,35 @@ export interface FeedState {
 }
 
 /**
- * Applies stream entries in order. A record is replaced only by a strictly newer mod, so an entry
- * that arrives after this process has already seen a newer state of the record (its own commit, or
- * a reload) never rolls the cache back.
+ * Applies stream entries: each names the records a commit wrote. Entries this process wrote are
+ * skipped; for the others the records' current state is fetched from Redis (one MGET for all) and
+ * replaces the cached one unless the cache already holds a newer mod (this process's own commit).
  */
-export function applyEntries(state: FeedState, entries: StreamEntry[]): void {
+export async function applyEntries(client: Redis, state: FeedState, entries: StreamEntry[]): Promise<void> {
+  const ids = new Set<string>();
   for (const [id, fields] of entries) {
     if (compareStreamIds(id, state.lastId) <= 0) continue;
     state.lastId = id;
     if (state.own.delete(id)) continue;
-    for (let i = 0; i + 1 < fields.length; i += 2) {
-      const relId = fields[i] as string;
-      const val = fields[i + 1] as string;
-      const absId = toAbs(relId, state.idPrefix);
-      const cached = state.cache.get(absId);
-      if (val.startsWith('~')) {
-        const removedMs = Date.parse(val.slice(1));
-        const curMs = cached?.mod?.date.getTime();
-        if (cached && (curMs === undefined || Number.isNaN(removedMs) || curMs <= removedMs)) state.cache.delete(absId);
-        continue;
-      }
-      const rec = decodeRec(val, state.idPrefix, state.keys.rec(relId));
-      const newMod = rec.get('mod') as HDateTime | undefined;
-      const curMod = cached?.mod;
-      if (!curMod || !newMod || newMod.date.getTime() > curMod.date.getTime()) state.cache.put(absId, rec);
-    }
+    for (let i = 0; i + 1 < fields.length; i += 2) ids.add(fields[i] as string);
   }
+  if (ids.size === 0) return;
+  const rels = [...ids];
+  const texts = await client.mget(...rels.map((r) => state.keys.rec(r)));
+  rels.forEach((rel, i) => {
+    const absId = toAbs(rel, state.idPrefix);
+    const text = texts[i] ?? null;
+    const cached = state.cache.get(absId);
+    if (text === null) {
+      state.cache.delete(absId);
+      return;
+    }
+    if (cached && cached.storedText === text) return;
+    const rec = decodeRec(text, state.idPrefix, state.keys.rec(rel));
+    const newMod = rec.get('mod') as HDateTime | undefined;
+    const curMod = cached?.mod;
+    if (!curMod || !newMod || newMod.date.getTime() >= curMod.date.getTime()) state.cache.put(absId, rec, text);
+  });
 }
 
 /** Reads every entry after `state.lastId` (non-blocking) and applies it. */
@@ -69,7 +72,7 @@ export async function drainFeed(client: Redis, state: FeedState): Promise<void> 
       | null;
     const entries = res?.[0]?.[1] ?? [];
     if (entries.length === 0) return;
-    applyEntries(state, entries);
+    await applyEntries(client, state, entries);
     if (entries.length < 1000) return;
   }
 }

@@ -4,6 +4,8 @@
 //   3. MULTI: SET/DEL recs, SADD/SREM the id sets and tag indexes, INCR ver, XADD the change
 //      stream entry; EXEC (one round trip). A nil EXEC means a watched rec changed: go to 1.
 // Nothing local changes before EXEC succeeds; the caller applies the result to its cache.
+// The stream entry carries ids and new mods only (`~` for a removal): other processes fetch the
+// records themselves, so the writer's own feed connection gets a few bytes back, not the records.
 import { HDateTime, HDict, HRef, HRemove, type HVal } from 'haystack-core';
 import type { Redis } from 'ioredis';
 import { CommitError, ConcurrentChangeError, StorageError } from '../folio/errors.js';
@@ -28,6 +30,8 @@ export interface VerifiedDiff extends PlannedDiff {
   oldPersistent: HDict | undefined;
   /** persistent tags after the commit (undefined for removes) */
   newPersistent: HDict | undefined;
+  /** the stored text of newPersistent */
+  newText: string | undefined;
 }
 
 export interface CommitResult {
@@ -47,16 +51,27 @@ export interface CommitEnv {
   beforeWrite(diffs: VerifiedDiff[]): void;
   /** extra check of the state read from Redis (e.g. the transient-overlap rule) */
   verifyExtra?(d: VerifiedDiff): void;
+  /** the cached record, if its stored text is known: an unchanged text skips a decode */
+  cached?(id: string): { text: string | undefined; persistent: HDict } | undefined;
 }
 
 const MAX_ATTEMPTS = 50;
 
 /** The index keys (termKey strings) of a record, over its stored form: Ref ids relative to the
  * idPrefix, so a prefix rename on reopen keeps every index valid. */
-export function termKeysOf(persistent: HDict | undefined, idPrefix: string | undefined): Set<string> {
+export function termKeysOf(persistent: HDict | undefined, idPrefix: string | undefined, only?: string[]): Set<string> {
   const out = new Set<string>();
   if (!persistent) return out;
-  const stored = idPrefix ? (mapRefs(persistent, (r) => HRef.make(toRel(r.value, idPrefix))) as HDict) : persistent;
+  let dict = persistent;
+  if (only) {
+    const sub: Record<string, HVal> = {};
+    for (const name of only) {
+      const v = persistent.get(name);
+      if (v !== undefined && v !== null) sub[name] = v;
+    }
+    dict = HDict.make(sub);
+  }
+  const stored = idPrefix ? (mapRefs(dict, (r) => HRef.make(toRel(r.value, idPrefix))) as HDict) : dict;
   for (const t of recordIndexTerms(stored, neverIndex)) out.add(termKey(t));
   return out;
 }
@@ -76,7 +91,12 @@ export async function runCommit(conn: Redis, env: CommitEnv, planned: PlannedDif
 
     let verified: VerifiedDiff[];
     try {
-      verified = planned.map((d, i) => verifyOne(d, current[i] ?? null, idPrefix, recKeys[i] ?? ''));
+      verified = planned.map((d, i) => {
+        const text = current[i] ?? null;
+        const cached = text === null ? undefined : env.cached?.(d.id);
+        const old = cached && cached.text === text ? cached.persistent : undefined;
+        return verifyOne(d, text, old, idPrefix, recKeys[i] ?? '');
+      });
       if (env.verifyExtra) verified.forEach((d) => env.verifyExtra?.(d));
     } catch (e) {
       await conn.unwatch();
@@ -102,22 +122,25 @@ export async function runCommit(conn: Redis, env: CommitEnv, planned: PlannedDif
       const d = verified[i] as VerifiedDiff;
       const rel = toRel(d.id, idPrefix);
       const recKey = recKeys[i] as string;
-      const oldTerms = termKeysOf(d.oldPersistent, idPrefix);
-      const newTerms = termKeysOf(d.newPersistent, idPrefix);
+      // only the changed tags' index entries move (all of them for an add or a remove)
+      const only = d.isAdd || d.isRemove ? undefined : d.changes.keys;
+      const oldTerms = termKeysOf(d.oldPersistent, idPrefix, only);
+      const newTerms = termKeysOf(d.newPersistent, idPrefix, only);
       if (d.newPersistent) {
         const enc = encodeRec(d.newPersistent, idPrefix);
+        d.newText = enc;
         multi.set(recKey, enc);
         if (d.isAdd) multi.sadd(keys.all, rel);
         const wasTrash = d.oldPersistent?.has('trash') ?? false;
         const isTrash = d.newPersistent.has('trash');
         if (isTrash && !wasTrash) multi.sadd(keys.trash, rel);
         if (!isTrash && wasTrash) multi.srem(keys.trash, rel);
-        streamFields.push(rel, enc);
+        streamFields.push(rel, newMod.value);
       } else {
         multi.del(recKey);
         multi.srem(keys.all, rel);
         multi.srem(keys.trash, rel);
-        streamFields.push(rel, `~${(d.oldPersistent?.get('mod') as HDateTime | undefined)?.value ?? ''}`);
+        streamFields.push(rel, '~');
       }
       for (const t of oldTerms) if (!newTerms.has(t)) multi.srem(keys.index(t), rel);
       for (const t of newTerms) if (!oldTerms.has(t)) multi.sadd(keys.index(t), rel);
@@ -135,8 +158,14 @@ export async function runCommit(conn: Redis, env: CommitEnv, planned: PlannedDif
   throw new ConcurrentChangeError(`Commit gave up after ${MAX_ATTEMPTS} attempts: records keep changing`);
 }
 
-function verifyOne(d: PlannedDiff, stored: string | null, idPrefix: string | undefined, key: string): VerifiedDiff {
-  const oldPersistent = stored === null ? undefined : decodeRec(stored, idPrefix, key);
+function verifyOne(
+  d: PlannedDiff,
+  stored: string | null,
+  decoded: HDict | undefined,
+  idPrefix: string | undefined,
+  key: string,
+): VerifiedDiff {
+  const oldPersistent = stored === null ? undefined : (decoded ?? decodeRec(stored, idPrefix, key));
   if (d.isAdd) {
     if (oldPersistent) throw new CommitError(`Rec already exists: ${d.id}`);
   } else {
@@ -148,7 +177,7 @@ function verifyOne(d: PlannedDiff, stored: string | null, idPrefix: string | und
       }
     }
   }
-  return { ...d, oldPersistent, newPersistent: undefined };
+  return { ...d, oldPersistent, newPersistent: undefined, newText: undefined };
 }
 
 export function modEquals(a: HDateTime | undefined, b: HDateTime | undefined): boolean {

@@ -79,7 +79,7 @@ export function makeCommitPool(opts: ConnectionOptions): CommitPool {
       },
       validate: async (c) => c.status === 'ready',
     },
-    { max: opts.poolSize ?? 8, min: 0, testOnBorrow: true, acquireTimeoutMillis: 10_000 },
+    { max: opts.poolSize ?? 8, min: 0, acquireTimeoutMillis: 10_000 },
   );
 }
 
@@ -97,6 +97,12 @@ export function acquireCommitConn(pool: CommitPool): Promise<Redis> {
     pool.acquire().then(
       (c) => {
         pool.off('factoryCreateError', onCreateError);
+        // checked here rather than by generic-pool's async testOnBorrow, which costs a hop per commit
+        if (c.status !== 'ready') {
+          void pool.destroy(c);
+          acquireCommitConn(pool).then(resolve, reject);
+          return;
+        }
         resolve(c);
       },
       (e: unknown) => {

@@ -18,6 +18,8 @@ export class Rec {
   visibleCache: HDict | undefined;
   visibleGen = -1;
   disCache: string | undefined;
+  /** the text stored in Redis for `persistent` (when known): a commit that reads the same text skips a decode */
+  storedText: string | undefined;
 
   constructor(id: string, persistent: HDict, seq: number) {
     this.id = id;
@@ -28,8 +30,10 @@ export class Rec {
   get mod(): HDateTime | undefined {
     return this.persistent.get('mod') as HDateTime | undefined;
   }
+  /** persistent `trash` marker, kept as a field: every read checks it */
+  trash = false;
   get isTrash(): boolean {
-    return this.persistent.has('trash');
+    return this.trash;
   }
   /** persistent + transient, Refs without display names: what filters evaluate */
   get merged(): HDict {
@@ -72,7 +76,7 @@ export class RecCache {
   }
 
   /** Sets a record's persistent tags (add or replace); the transient layer is kept. */
-  put(id: string, persistent: HDict): Rec {
+  put(id: string, persistent: HDict, storedText?: string): Rec {
     let rec = this.map.get(id);
     if (rec) {
       const disChanged = disTagsDiffer(rec.persistent, persistent);
@@ -87,6 +91,8 @@ export class RecCache {
       this.gen++;
     }
     count(this.tagCounts, persistent, 1);
+    rec.storedText = storedText;
+    rec.trash = persistent.has('trash');
     return rec;
   }
 

@@ -1,0 +1,73 @@
+// Stored value encodings: sorted-set members, TimeSeries numbers, and back to HisItems.
+//
+// Sorted-set member: `<epoch ms>|<tag>:<value>` with score = epoch ms. The ms prefix makes members of
+// different timestamps distinct; one sample per timestamp is kept by the write protocol.
+//   n:<number>  (JS shortest text; Infinity, -Infinity, NaN)   b:1 / b:0   s:<raw string>
+//   c:<lat>,<lng>   a:  (NA)
+import { HBool, HCoord, HNa, HNum, HStr, type HVal } from 'haystack-core';
+import type { HisItem } from '../folio/types.js';
+import type { HisConfig } from './config.js';
+import type { SItem, SVal } from './normalize.js';
+import { toDateTime } from './tz.js';
+
+export function encodeMember(ms: number, v: Exclude<SVal, null>): string {
+  if (typeof v === 'number') return `${ms}|n:${v}`;
+  if (typeof v === 'boolean') return `${ms}|b:${v ? 1 : 0}`;
+  if (v instanceof HStr) return `${ms}|s:${v.value}`;
+  if (v instanceof HCoord) return `${ms}|c:${v.latitude},${v.longitude}`;
+  return `${ms}|a:`;
+}
+
+export function decodeMember(member: string): SItem {
+  const bar = member.indexOf('|');
+  const ms = Number(member.slice(0, bar));
+  const tag = member.charCodeAt(bar + 1);
+  const rest = member.slice(bar + 3);
+  switch (tag) {
+    case 110: // n
+      return { ms, v: Number(rest) };
+    case 98: // b
+      return { ms, v: rest === '1' };
+    case 115: // s
+      return { ms, v: HStr.make(rest) };
+    case 99: {
+      // c
+      const comma = rest.indexOf(',');
+      return { ms, v: HCoord.make({ latitude: Number(rest.slice(0, comma)), longitude: Number(rest.slice(comma + 1)) }) };
+    }
+    default:
+      return { ms, v: HNa.make() };
+  }
+}
+
+/** The ms of a member without decoding its value. */
+export function memberMs(member: string): number {
+  return Number(member.slice(0, member.indexOf('|')));
+}
+
+/** Can a TimeSeries key hold this sample? (no NA/Str/Coord, no ±inf or NaN, no time before 1970) */
+export function tsCanHold(ms: number, v: SVal): boolean {
+  if (ms < 0) return false;
+  if (v === null) return true;
+  if (typeof v === 'boolean') return true;
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+/** The TS value of a stored value (Bool as 0/1). */
+export function tsNumber(v: number | boolean): number {
+  return typeof v === 'boolean' ? (v ? 1 : 0) : v;
+}
+
+/** A stored value as an HVal under the point's current config (unit relabelled, Bool from 0/1). */
+export function toHVal(cfg: HisConfig, v: Exclude<SVal, null>): HVal {
+  if (typeof v === 'number') {
+    if (cfg.kind === 'Bool') return HBool.make(v !== 0);
+    return cfg.unit === undefined ? HNum.make(v) : HNum.make(v, cfg.unit);
+  }
+  if (typeof v === 'boolean') return HBool.make(v);
+  return v;
+}
+
+export function toHisItem(cfg: HisConfig, it: SItem): HisItem {
+  return { ts: toDateTime(it.ms, cfg.tz, cfg.iana), val: toHVal(cfg, it.v as Exclude<SVal, null>) };
+}

@@ -1,0 +1,112 @@
+// Time zones for history: Haystack tz names (`New_York`, `Chicago`, `UTC`, `GMT+5`) and the
+// conversion of epoch milliseconds to an HDateTime in a zone.
+//
+// haystack-core knows the Haystack -> IANA name table (`HDateTime.getIANATimeZone`) and parses an
+// ISO string with an offset and a zone name, but it does not convert an instant to a zone (its
+// `HDateTime.make(Date)` is always UTC). The local fields and offset come from `Intl` here, cached
+// per zone and per 15-minute slot (every DST rule in the tz database changes on a 15-minute boundary).
+import { HDateTime } from 'haystack-core';
+
+const ianaCache = new Map<string, string | null>();
+
+/** The IANA name of a Haystack tz name (or of an IANA name itself), or undefined if unknown. */
+export function ianaOf(tz: string): string | undefined {
+  let iana = ianaCache.get(tz);
+  if (iana === undefined) {
+    iana = null;
+    const mapped = tz === 'UTC' ? 'UTC' : HDateTime.getIANATimeZone(tz);
+    if (mapped) {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: mapped });
+        iana = mapped;
+      } catch {
+        iana = null;
+      }
+    }
+    ianaCache.set(tz, iana);
+  }
+  return iana ?? undefined;
+}
+
+const SLOT_MS = 15 * 60_000;
+const offsetCache = new Map<string, Map<number, number>>();
+const fmtCache = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(iana: string): Intl.DateTimeFormat {
+  let f = fmtCache.get(iana);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: iana,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+      era: 'short',
+    });
+    fmtCache.set(iana, f);
+  }
+  return f;
+}
+
+/** Offset of `iana` from UTC at instant `ms`, in milliseconds (local = utc + offset). */
+export function offsetMs(ms: number, iana: string): number {
+  if (iana === 'UTC' || iana === 'Etc/UTC') return 0;
+  const slot = Math.floor(ms / SLOT_MS);
+  let perZone = offsetCache.get(iana);
+  if (!perZone) {
+    perZone = new Map();
+    offsetCache.set(iana, perZone);
+  }
+  let off = perZone.get(slot);
+  if (off === undefined) {
+    const at = slot * SLOT_MS;
+    const parts = formatter(iana).formatToParts(new Date(at));
+    const get = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
+    let year = get('year');
+    if (parts.find((p) => p.type === 'era')?.value === 'BC') year = 1 - year;
+    const local = Date.UTC(year, get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+    // Date.UTC maps years 0-99 to 1900-1999
+    const fixed = year >= 0 && year < 100 ? new Date(local).setUTCFullYear(year) : local;
+    off = fixed - at;
+    if (perZone.size > 100_000) perZone.clear();
+    perZone.set(slot, off);
+  }
+  return off;
+}
+
+function pad(n: number, w: number): string {
+  return String(n).padStart(w, '0');
+}
+
+/** The ISO text (with offset) of instant `ms` in zone `iana`, e.g. `2024-01-01T10:00:00.5-06:00`. */
+export function isoInZone(ms: number, iana: string): string {
+  const off = offsetMs(ms, iana);
+  const d = new Date(ms + off);
+  const y = d.getUTCFullYear();
+  const year = y >= 0 && y <= 9999 ? pad(y, 4) : (y < 0 ? '-' : '+') + pad(Math.abs(y), 6);
+  const msPart = d.getUTCMilliseconds();
+  let text = `${year}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}T${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}`;
+  if (msPart !== 0) text += `.${pad(msPart, 3)}`;
+  if (off === 0) return `${text}Z`;
+  const abs = Math.abs(off) / 60_000;
+  return `${text}${off < 0 ? '-' : '+'}${pad(Math.floor(abs / 60), 2)}:${pad(abs % 60, 2)}`;
+}
+
+/** An HDateTime for instant `ms` in the Haystack zone `tz` (IANA name `iana`). */
+export function toDateTime(ms: number, tz: string, iana: string): HDateTime {
+  return HDateTime.make(`${isoInZone(ms, iana)} ${tz}`);
+}
+
+/** Epoch milliseconds of an HDateTime. */
+export function msOf(ts: HDateTime): number {
+  return ts.date.getTime();
+}
+
+/** The local calendar year of an HDateTime (from its text, so in its own zone). */
+export function yearOf(ts: HDateTime): number {
+  const m = /^([+-]?\d+)-/.exec(ts.value);
+  return m ? Number(m[1]) : new Date(msOf(ts)).getUTCFullYear();
+}
