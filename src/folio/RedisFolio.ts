@@ -57,6 +57,12 @@ export interface RedisFolioOptions extends ConnectionOptions {
   changeStreamMaxLen?: number;
   /** how long one blocking XREAD of the change feed waits (ms, default 2000) */
   feedBlockMs?: number;
+  /**
+   * after the feed applies entries it waits this long (ms, default 10) before reading again, so a
+   * busy stream costs one read per interval; another process's commit is visible here within
+   * this plus one round trip (or at once after `sync()`)
+   */
+  feedCoalesceMs?: number;
   /** log sink (default: none) */
   log?: (msg: string) => void;
 }
@@ -135,6 +141,7 @@ class FolioCore {
 
   startFeed(): void {
     const blockMs = this.opts.feedBlockMs ?? 2000;
+    const coalesceMs = this.opts.feedCoalesceMs ?? 10;
     const loop = async () => {
       let failures = 0;
       while (!this.closed) {
@@ -152,7 +159,12 @@ class FolioCore {
             this.keys.changes,
             this.feedState.lastId,
           )) as [string, StreamEntry[]][] | null;
-          if (res?.[0]) await applyEntries(this.main, this.feedState, res[0][1]);
+          if (res?.[0]) {
+            await applyEntries(this.main, this.feedState, res[0][1]);
+            // coalesce: under a stream of commits, one XREAD per interval instead of one per
+            // commit (each would cost the writers a Redis round trip); bounds staleness by this
+            await sleep(coalesceMs);
+          }
           failures = 0;
         } catch (e) {
           if (this.closed) break;
@@ -597,7 +609,7 @@ export class RedisFolio {
     const limit = opts.limit ?? Number.POSITIVE_INFINITY;
     if (limit <= 0) return undefined;
     const { cache } = this.core;
-    const candidates = await this.candidates(this.plan(filter));
+    const candidates = await this.candidates(opts.forceScan ? { kind: 'scan' } : this.plan(filter));
     let count = 0;
     for (const rec of candidates) {
       if (rec.isTrash !== trash) continue;

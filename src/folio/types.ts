@@ -12,6 +12,11 @@ export interface ReadOptions {
   sort?: boolean;
   /** copied into the grid meta */
   gridMeta?: HDict;
+  /**
+   * Diagnostic: ignore the tag indexes and scan every cached record (the benchmark's baseline;
+   * results are the same, only slower).
+   */
+  forceScan?: boolean;
 }
 
 /** What a FolioContext is asked about a write. `diff` is undefined for his writes. */
