@@ -64,6 +64,19 @@ export class FolioKeys {
   hisTs(relId: string): string {
     return `hxhis:${this.name}:{${this.name}:${relId}}:ts`;
   }
+  /**
+   * HASH (history): per-point meta, field `layout` = `ts` | `zset`. Set on the point's first write
+   * (HSETNX, so concurrent first writers agree) and changed only by a migration ts -> zset or a
+   * `clearAll` write (which deletes it). Same hash tag as the point's samples, so one MULTI can
+   * touch meta and samples. See docs/history.md.
+   */
+  hisMeta(relId: string): string {
+    return `hxhis:${this.name}:{${this.name}:${relId}}:m`;
+  }
+  /** SCAN pattern (history): every history key of this folio */
+  get hisPattern(): string {
+    return `hxhis:${this.name.replace(/[{}[\]*?\\]/g, (c) => `\\${c}`)}:*`;
+  }
   /** SCAN pattern matching every record/index/meta key of this folio */
   get pattern(): string {
     return `${this.base.replace(/[{}[\]*?\\]/g, (c) => `\\${c}`)}*`;
