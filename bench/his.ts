@@ -1,0 +1,368 @@
+// `npm run bench -- his [--quick] [--redis URL]`: history write and read throughput (docs/history.md).
+//
+// Writes N points x M samples through: his.write on TimeSeries, his.write on the sorted-set
+// fallback, the columnar path (writeColumns), the hxRedis-style path (one unpipelined ZADD per
+// sample, on a subset), and as limits raw TS.MADD pipelines (ioredis, node-redis) and a raw
+// multi-member ZADD pipeline. Also a fixed one-day span read as the series grows 10x, and memory
+// per sample from INFO memory. Results: the table/JSON of bench/run.ts plus a self-contained HTML
+// chart next to the JSON (bench/results/<time>-his.html).
+//
+// Sizes: 20 points x 10,000 samples (--quick: 10 x 2,000). The long run is
+// `HIS_SCALE=100000x100000 npm run bench -- his` (points x samples; bench/run.ts accepts no
+// suite-specific flags). When the server has no TimeSeries module (the default local
+// redis-server), the TS measurements run against an embedded engine in its own process.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HDateTime, HDict, HMarker, HNum, HRef, HStr } from 'haystack-core';
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import { Diff, RedisFolio } from '../src/index.js';
+import { moduleListHasTimeSeries } from '../src/his/backend.js';
+import type { HisItem } from '../src/folio/types.js';
+import type { BenchContext, BenchResult, Suite } from './suite.js';
+
+const BATCH = 1000;
+const IN_FLIGHT = 16;
+const T_START = Date.UTC(2020, 0, 1);
+const DAY = 86_400_000;
+
+interface Sizes {
+  points: number;
+  samples: number;
+  /** points of the hxRedis-style subset and its samples per point */
+  slowPoints: number;
+  slowSamples: number;
+  /** read-latency series: base length (minute data) and repetitions */
+  readBase: number;
+  readReps: number;
+}
+
+function sizes(ctx: BenchContext): Sizes {
+  const scale = process.env.HIS_SCALE;
+  if (scale) {
+    const m = /^(\d+)x(\d+)$/.exec(scale);
+    if (!m) throw new Error('HIS_SCALE must be <points>x<samples>, e.g. 100000x100000');
+    return { points: Number(m[1]), samples: Number(m[2]), slowPoints: 2, slowSamples: 2000, readBase: 14_400, readReps: 200 };
+  }
+  return ctx.quick
+    ? { points: 10, samples: 2000, slowPoints: 1, slowSamples: 500, readBase: 5_000, readReps: 50 }
+    : { points: 20, samples: 10_000, slowPoints: 2, slowSamples: 1000, readBase: 14_400, readReps: 200 };
+}
+
+async function runLimited(tasks: (() => Promise<void>)[], limit: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) await (tasks[next++] as () => Promise<void>)();
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+}
+
+/** Sensor-like values with one decimal. */
+function values(point: number, n: number): Float64Array {
+  const v = new Float64Array(n);
+  for (let i = 0; i < n; i++) v[i] = Math.round((20 + 5 * Math.sin((i + point * 17) / 60) + ((i * 7919) % 13) / 10) * 10) / 10;
+  return v;
+}
+function stamps(n: number, stepMs = 1000, start = T_START): Float64Array {
+  const t = new Float64Array(n);
+  for (let i = 0; i < n; i++) t[i] = start + i * stepMs;
+  return t;
+}
+
+async function hasTimeSeries(url: string): Promise<boolean> {
+  const c = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await c.connect();
+  try {
+    return moduleListHasTimeSeries(await c.call('MODULE', 'LIST'));
+  } catch {
+    return false;
+  } finally {
+    c.disconnect();
+  }
+}
+
+/** The embedded engine in its own process (so the client's CPU is not the server's). */
+async function startEngineProcess(): Promise<{ url: string; proc: ChildProcess }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/engine/main.ts', '--memory', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    proc.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const line = buf.split('\n')[0];
+      if (buf.includes('\n') && line) resolve(line.trim());
+    });
+    proc.once('exit', (code) => reject(new Error(`engine exited with ${code}`)));
+  });
+  return { url, proc };
+}
+
+async function openFolio(url: string, name: string, hisBackend: 'timeseries' | 'zset'): Promise<RedisFolio> {
+  return RedisFolio.open({ url, name, hisBackend } as Parameters<typeof RedisFolio.open>[0]);
+}
+
+async function addPoints(f: RedisFolio, n: number): Promise<HRef[]> {
+  const ids: HRef[] = [];
+  for (let i = 0; i < n; i += 500) {
+    const diffs = [];
+    for (let k = i; k < Math.min(n, i + 500); k++) {
+      diffs.push(Diff.makeAdd({ dis: HStr.make(`p${k}`), point: HMarker.make(), his: HMarker.make(), kind: HStr.make('Number'), tz: HStr.make('UTC'), unit: HStr.make('kW') }));
+    }
+    for (const d of await f.commitAll(diffs)) ids.push((d.newRec as HDict).get('id') as HRef);
+  }
+  return ids;
+}
+
+function items(ts: Float64Array, val: Float64Array): HisItem[] {
+  const out: HisItem[] = new Array(ts.length);
+  for (let i = 0; i < ts.length; i++) {
+    out[i] = { ts: HDateTime.make(new Date(ts[i] as number)), val: HNum.make(val[i] as number, 'kW') };
+  }
+  return out;
+}
+
+async function timed(f: () => Promise<void>): Promise<number> {
+  const t = performance.now();
+  await f();
+  return (performance.now() - t) / 1000;
+}
+
+async function usedMemory(c: Redis): Promise<number> {
+  const info = await c.info('memory');
+  return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
+}
+
+async function cleanup(c: Redis, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await c.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await c.unlink(...keys);
+  } while (cursor !== '0');
+}
+
+export const runSuite: Suite = async (ctx) => {
+  const sz = sizes(ctx);
+  const results: BenchResult[] = [];
+  const rate = (name: string, samples: number, secs: number, note: string) => {
+    const r: BenchResult = { name, value: Math.round(samples / secs), unit: 'samples/s', note };
+    results.push(r);
+    ctx.log(`${name}: ${r.value} samples/s (${samples} samples in ${secs.toFixed(2)} s)`);
+    return r.value;
+  };
+  const zUrl = ctx.url;
+  let engine: { url: string; proc: ChildProcess } | undefined;
+  let tsUrl = ctx.url;
+  if (!(await hasTimeSeries(ctx.url))) {
+    engine = await startEngineProcess();
+    tsUrl = engine.url;
+    ctx.log(`no TimeSeries module at ${ctx.url}: TS measurements on the embedded engine at ${tsUrl}`);
+  }
+  const tsServer = engine ? 'embedded engine (own process)' : 'the given server';
+  const zc = new Redis(zUrl);
+  const tc = new Redis(tsUrl);
+  const nr = createClient({ url: tsUrl });
+  await nr.connect();
+  const prefix = `hxbench:${ctx.runId}`;
+  const fname = `hb-${ctx.runId}`;
+  const total = sz.points * sz.samples;
+  const data = Array.from({ length: sz.points }, (_, p) => ({ ts: stamps(sz.samples), val: values(p, sz.samples) }));
+  const fmt = (x: number) => String(x);
+
+  try {
+    // ------------------------------------------------ raw limits
+    const madd = async (send: (args: string[]) => Promise<unknown>, keyOf: (p: number) => string) => {
+      const tasks: (() => Promise<void>)[] = [];
+      for (let p = 0; p < sz.points; p++) {
+        const { ts, val } = data[p] as { ts: Float64Array; val: Float64Array };
+        const key = keyOf(p);
+        for (let i = 0; i < ts.length; i += BATCH) {
+          tasks.push(async () => {
+            const end = Math.min(i + BATCH, ts.length);
+            const args: string[] = ['TS.MADD'];
+            for (let j = i; j < end; j++) args.push(key, fmt(ts[j] as number), fmt(val[j] as number));
+            const r = (await send(args)) as unknown[];
+            if (r.some((x) => x instanceof Error)) throw new Error('raw TS.MADD: per-sample error');
+          });
+        }
+      }
+      await runLimited(tasks, IN_FLIGHT);
+    };
+    for (let p = 0; p < sz.points; p++) {
+      await tc.call('TS.CREATE', `${prefix}:io:${p}`, 'DUPLICATE_POLICY', 'LAST');
+      await tc.call('TS.CREATE', `${prefix}:nr:${p}`, 'DUPLICATE_POLICY', 'LAST');
+    }
+    const rawIo = rate('raw.tsmadd.ioredis', total, await timed(() => madd((a) => tc.call(a[0] as string, ...a.slice(1)), (p) => `${prefix}:io:${p}`)), `TS.MADD ${BATCH}/call, ${IN_FLIGHT} in flight, ioredis, on ${tsServer}`);
+    const rawNr = rate('raw.tsmadd.node-redis', total, await timed(() => madd((a) => nr.sendCommand(a) as Promise<unknown>, (p) => `${prefix}:nr:${p}`)), `TS.MADD ${BATCH}/call, ${IN_FLIGHT} in flight, node-redis, on ${tsServer}`);
+    const rawTs = Math.max(rawIo, rawNr);
+
+    const rawZ = rate('raw.zadd.pipeline', total, await timed(async () => {
+      const tasks: (() => Promise<void>)[] = [];
+      for (let p = 0; p < sz.points; p++) {
+        const { ts, val } = data[p] as { ts: Float64Array; val: Float64Array };
+        for (let i = 0; i < ts.length; i += BATCH) {
+          tasks.push(async () => {
+            const args: (string | number)[] = [];
+            for (let j = i; j < Math.min(i + BATCH, ts.length); j++) args.push(ts[j] as number, `${ts[j]}|n:${val[j]}`);
+            await zc.zadd(`${prefix}:z:${p}`, ...args);
+          });
+        }
+      }
+      await runLimited(tasks, IN_FLIGHT);
+    }), `multi-member ZADD ${BATCH}/call, ${IN_FLIGHT} in flight, ioredis`);
+
+    // hxRedis-style: one unpipelined ZADD per sample, on a subset
+    const slowN = sz.slowPoints * sz.slowSamples;
+    const slow = rate('hxredis-style.zadd', slowN, await timed(async () => {
+      for (let p = 0; p < sz.slowPoints; p++) {
+        const { ts, val } = data[p] as { ts: Float64Array; val: Float64Array };
+        for (let j = 0; j < sz.slowSamples; j++) await zc.zadd(`${prefix}:slow:${p}`, ts[j] as number, `${ts[j]}|n:${val[j]}`);
+      }
+    }), `one awaited ZADD per sample, ${sz.slowPoints} x ${sz.slowSamples}`);
+
+    // ------------------------------------------------ his paths
+    const his = async (name: string, url: string, backend: 'timeseries' | 'zset', columnar: boolean) => {
+      const f = await openFolio(url, `${fname}-${name}`, backend);
+      try {
+        const ids = await addPoints(f, sz.points);
+        const pre = columnar ? undefined : data.map((d) => items(d.ts, d.val));
+        await f.his.detectBackend();
+        const secs = await timed(async () => {
+          await runLimited(
+            ids.map((id, p) => async () => {
+              if (columnar) await f.his.writeColumns(id, data[p] as { ts: Float64Array; val: Float64Array });
+              else await f.his.write(id, pre?.[p] as HisItem[]);
+            }),
+            4,
+          );
+        });
+        const layout = await f.his.layoutOf(ids[0] as HRef);
+        return { secs, layout };
+      } finally {
+        await f.close();
+      }
+    };
+    const a = await his('ts', tsUrl, 'timeseries', false);
+    const hisTs = rate('his.write.timeseries', total, a.secs, `his.write, HisItem arrays built beforehand, layout ${a.layout}, on ${tsServer}`);
+    const c = await his('col', tsUrl, 'timeseries', true);
+    const col = rate('his.writeColumns.timeseries', total, c.secs, `writeColumns (epoch ms + Float64Array), layout ${c.layout}, on ${tsServer}`);
+    const z = await his('z', zUrl, 'zset', false);
+    const hisZ = rate('his.write.zset', total, z.secs, `his.write on the sorted-set fallback, layout ${z.layout}`);
+
+    const ratio = (name: string, value: number, target: number, note: string) => {
+      const r = Math.round(value * 100) / 100;
+      results.push({ name, value: r, unit: 'x', ratio: r, target: `>= ${target}`, pass: r >= target, note });
+    };
+    ratio('ratio.his-ts/raw-tsmadd', hisTs / rawTs, 0.8, 'his.write on TS vs the faster raw TS.MADD pipeline');
+    ratio('ratio.his-ts/hxredis-style', hisTs / slow, 50, 'his.write on TS vs one unpipelined ZADD per sample');
+    ratio('ratio.columnar/raw-tsmadd', col / rawTs, 1.0, 'writeColumns vs the faster raw TS.MADD pipeline');
+    ratio('ratio.his-zset/raw-zadd', hisZ / rawZ, 0.8, 'his.write on the fallback vs the raw ZADD pipeline');
+    ratio('ratio.his-zset/hxredis-style', hisZ / slow, 30, 'his.write on the fallback vs one unpipelined ZADD per sample');
+
+    // ------------------------------------------------ fixed one-day span read as the series grows 10x
+    for (const [label, url, backend] of [['timeseries', tsUrl, 'timeseries'], ['zset', zUrl, 'zset']] as const) {
+      const f = await openFolio(url, `${fname}-read-${label}`, backend);
+      try {
+        const [id] = await addPoints(f, 1);
+        const lat: number[] = [];
+        let written = 0;
+        for (const size of [sz.readBase, sz.readBase * 10]) {
+          // minute data; the series grows, the read span stays the first full day
+          const add = size - written;
+          const ts = stamps(add, 60_000, T_START + written * 60_000);
+          for (let i = 0; i < add; i += 100_000) {
+            await f.his.writeColumns(id as HRef, { ts: ts.subarray(i, i + 100_000), val: values(0, add).subarray(i, i + 100_000) });
+          }
+          written = size;
+          const span = { start: HDateTime.make(new Date(T_START + DAY)), end: HDateTime.make(new Date(T_START + 2 * DAY)) };
+          await f.his.read(id as HRef, span);
+          const t = performance.now();
+          for (let k = 0; k < sz.readReps; k++) await f.his.read(id as HRef, span);
+          const ms = (performance.now() - t) / sz.readReps;
+          lat.push(ms);
+          results.push({ name: `read.oneday.${label}.${size}`, value: Math.round(ms * 1000) / 1000, unit: 'ms', note: `one-day span (1,443 items) of a ${size}-sample series` });
+        }
+        const r = Math.round(((lat[1] as number) / (lat[0] as number)) * 100) / 100;
+        results.push({ name: `ratio.read-growth.${label}`, value: r, unit: 'x', ratio: r, target: '<= 1.5', pass: r <= 1.5, note: 'one-day read latency, series 10x longer' });
+      } finally {
+        await f.close();
+      }
+    }
+
+    // ------------------------------------------------ memory per sample (INFO memory)
+    for (const [label, client, isEngine] of [['timeseries', tc, Boolean(engine)], ['zset', zc, false]] as const) {
+      const n = Math.min(total, 500_000);
+      const before = await usedMemory(client);
+      const key = `${prefix}:mem:${label}`;
+      const ts = stamps(n);
+      const val = values(3, n);
+      if (label === 'timeseries') {
+        await client.call('TS.CREATE', key, 'DUPLICATE_POLICY', 'LAST');
+        for (let i = 0; i < n; i += BATCH) {
+          const args: string[] = [];
+          for (let j = i; j < Math.min(n, i + BATCH); j++) args.push(key, fmt(ts[j] as number), fmt(val[j] as number));
+          await client.call('TS.MADD', ...args);
+        }
+      } else {
+        for (let i = 0; i < n; i += BATCH) {
+          const args: (string | number)[] = [];
+          for (let j = i; j < Math.min(n, i + BATCH); j++) args.push(ts[j] as number, `${ts[j]}|n:${val[j]}`);
+          await client.zadd(key, ...args);
+        }
+      }
+      const after = await usedMemory(client);
+      results.push({
+        name: `memory.${label}`,
+        value: Math.round(((after - before) / n) * 10) / 10,
+        unit: 'B/sample',
+        note: isEngine ? 'embedded engine: used_memory is its Node heap, samples live in SQLite (23.8 B/sample on disk, docs/engine.md)' : `INFO used_memory delta over ${n} samples`,
+      });
+    }
+  } finally {
+    await cleanup(zc, `${prefix}*`).catch(() => undefined);
+    await cleanup(zc, `hxhis:${fname}*`).catch(() => undefined);
+    await cleanup(zc, `\\{hx:${fname}*`).catch(() => undefined);
+    if (!engine) {
+      await cleanup(tc, `${prefix}*`).catch(() => undefined);
+      await cleanup(tc, `hxhis:${fname}*`).catch(() => undefined);
+      await cleanup(tc, `\\{hx:${fname}*`).catch(() => undefined);
+    }
+    zc.disconnect();
+    tc.disconnect();
+    await nr.close().catch(() => undefined);
+    if (engine) engine.proc.kill('SIGTERM');
+  }
+  writeChart(results, sz);
+  return results;
+};
+
+/** A self-contained HTML bar chart of the throughput rows and the ratio rows. */
+function writeChart(results: BenchResult[], sz: Sizes): void {
+  const bars = results.filter((r) => r.unit === 'samples/s');
+  const max = Math.max(...bars.map((b) => b.value), 1);
+  const w = 900;
+  const rowH = 28;
+  const svg = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${bars.length * rowH + 20}" font-family="sans-serif" font-size="12">`,
+    ...bars.map((b, i) => {
+      const bw = Math.max(1, Math.round((b.value / max) * (w - 420)));
+      const y = 10 + i * rowH;
+      return `<text x="0" y="${y + 16}">${b.name}</text><rect x="220" y="${y}" width="${bw}" height="20" fill="${b.name.startsWith('raw') ? '#999' : b.name.startsWith('his') ? '#2a7ab9' : '#d9822b'}"/><text x="${225 + bw}" y="${y + 15}">${b.value.toLocaleString('en-US')} samples/s</text>`;
+    }),
+    '</svg>',
+  ].join('\n');
+  const rows = results
+    .filter((r) => r.unit !== 'samples/s')
+    .map((r) => `<tr><td>${r.name}</td><td>${r.value} ${r.unit}</td><td>${r.target ?? ''}</td><td>${r.pass === undefined ? '' : r.pass ? 'PASS' : 'FAIL'}</td><td>${r.note ?? ''}</td></tr>`)
+    .join('\n');
+  const html = `<!doctype html><html><head><meta charset="utf-8"><title>hxredis his bench</title>
+<style>body{font-family:sans-serif;margin:2em}td{padding:2px 10px;border-bottom:1px solid #ddd}</style></head><body>
+<h1>hxredis history benchmark</h1><p>${sz.points} points x ${sz.samples.toLocaleString('en-US')} samples; ${new Date().toISOString()}</p>
+${svg}
+<table><tr><th>name</th><th>value</th><th>target</th><th></th><th>note</th></tr>${rows}</table></body></html>\n`;
+  const dir = 'bench/results';
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-his.html`);
+  writeFileSync(file, html);
+  console.error(`[bench] chart: ${file}`);
+}
