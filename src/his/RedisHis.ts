@@ -340,7 +340,7 @@ export class RedisHis {
   }
 
   private pool(): CommitPool {
-    this.st.pool ??= makeCommitPool({ ...this.folio.connection, poolSize: 4 });
+    this.st.pool ??= makeCommitPool({ ...this.folio.connection, poolSize: 8 });
     return this.st.pool;
   }
 

@@ -104,13 +104,15 @@ export function normalizeItems(cfg: HisConfig, items: readonly HisItem[], opts: 
 
   const clipStart = opts.clip ? msOf(opts.clip.start) : -Infinity;
   const clipEnd = opts.clip ? msOf(opts.clip.end) : Infinity;
+  const minMs = min1950Ms(cfg.iana) + 86_400_000; // margin: the exact check below decides near the edge
   const out: SItem[] = [];
   for (const { ms, item } of withMs) {
     const tz = item.ts.timezone;
     if (tz !== cfg.tz) {
       throw new HisWriteError(cfg.rec, `Mismatched timezone, rec tz ${JSON.stringify(cfg.tz)} != item tz ${JSON.stringify(tz)}`);
     }
-    if (yearOf(item.ts) < 1950) {
+    // item tz == rec tz here, so "year < 1950 in the item's zone" is "before local 1950-01-01 in the rec zone"
+    if (ms < minMs && yearOf(item.ts) < 1950) {
       throw new HisWriteError(cfg.rec, `Timestamps before 1950 not supported: ${itemText(item.ts, item.val)}`);
     }
     const v = checkVal(cfg, item);
