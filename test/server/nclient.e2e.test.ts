@@ -101,24 +101,24 @@ describe('haystack-nclient against hxredis serve', () => {
 
   it('commit add, update, remove (ext.commit)', async () => {
     const added = await client.ext.commit(CommitType.Add, [
-      { dis: 'E2E Zone Temp', point: HMarker.make(), his: HMarker.make(), kind: 'Number', unit: '°F', tz: 'New_York', siteRef: HRef.make(SITE) },
+      HDict.make({ dis: 'E2E Zone Temp', point: HMarker.make(), his: HMarker.make(), kind: 'Number', unit: '°F', tz: 'New_York', siteRef: HRef.make(SITE) }),
     ]);
     const rec = added.getRows()[0] as HDict;
     const id = rec.get('id') as HRef;
     expect(rec.get('dis')?.toString()).toBe('E2E Zone Temp');
     expect((rec.get('siteRef') as HRef).dis).toBe('Carytown');
-    const upd = await client.ext.commit(CommitType.Update, [{ id, mod: rec.get('mod') as HDateTime, dis: 'E2E Renamed' }]);
+    const upd = await client.ext.commit(CommitType.Update, [HDict.make({ id, mod: rec.get('mod') as HDateTime, dis: 'E2E Renamed' })]);
     expect(upd.getRows()[0]?.get('dis')?.toString()).toBe('E2E Renamed');
     // a stale mod is refused
-    await expect(client.ext.commit(CommitType.Update, [{ id, mod: rec.get('mod') as HDateTime, dis: 'x' }])).rejects.toThrow(/!=/);
+    await expect(client.ext.commit(CommitType.Update, [HDict.make({ id, mod: rec.get('mod') as HDateTime, dis: 'x' })])).rejects.toThrow(/!=/);
     expect(ids(await client.ops.read('dis=="E2E Renamed"'))).toEqual([id.value]);
-    await client.ext.commit(CommitType.Remove, [{ id, mod: upd.getRows()[0]?.get('mod') as HDateTime }]);
+    await client.ext.commit(CommitType.Remove, [HDict.make({ id, mod: upd.getRows()[0]?.get('mod') as HDateTime })]);
     expect((await client.ops.read([id.value])).getRows()[0]?.get('id')).toBeFalsy();
   });
 
   it('hisWrite then hisRead today and yesterday', async () => {
     const added = await client.ext.commit(CommitType.Add, [
-      { dis: 'E2E His', point: HMarker.make(), his: HMarker.make(), kind: 'Number', unit: 'kW', tz: 'New_York' },
+      HDict.make({ dis: 'E2E His', point: HMarker.make(), his: HMarker.make(), kind: 'Number', unit: 'kW', tz: 'New_York' }),
     ]);
     const id = (added.getRows()[0]?.get('id') as HRef).value;
     const now = Date.now();
@@ -141,7 +141,7 @@ describe('haystack-nclient against hxredis serve', () => {
 
   it('pointWrite: write levels, read the priority array, release', async () => {
     const added = await client.ext.commit(CommitType.Add, [
-      { dis: 'E2E SP', point: HMarker.make(), writable: HMarker.make(), kind: 'Number', unit: '°F' },
+      HDict.make({ dis: 'E2E SP', point: HMarker.make(), writable: HMarker.make(), kind: 'Number', unit: '°F' }),
     ]);
     const id = (added.getRows()[0]?.get('id') as HRef).value;
     let arr = await client.ops.pointWrite({ id, level: 8, val: HNum.make(72, '°F'), who: 'e2e' });
@@ -164,7 +164,7 @@ describe('haystack-nclient against hxredis serve', () => {
 
   it('watch: subscribe, poll (only changes), change, poll, unsubscribe', async () => {
     const added = await client.ext.commit(CommitType.Add, [
-      { dis: 'E2E Watched', point: HMarker.make(), writable: HMarker.make(), kind: 'Number' },
+      HDict.make({ dis: 'E2E Watched', point: HMarker.make(), writable: HMarker.make(), kind: 'Number' }),
     ]);
     const id = (added.getRows()[0]?.get('id') as HRef).value;
     const watch = await client.ops.watch.make('e2e watch', [id, SITE]);
