@@ -1,12 +1,22 @@
-// Engine throughput: raw pipelined SET/GET/ZADD/TS.MADD against the engine and (when given)
-// redis-server. Run directly: `npx tsx bench/engine.ts` starts both (redis-server if installed,
-// the engine on a temporary SQLite file) and prints a table.
+// The `engine` suite (`npm run bench -- engine [--records N] [--quick]`): the embedded engine
+// against redis-server in one run.
+//   1. raw pipelined SET/GET/ZADD/TS.MADD on both (TS.MADD on redis-server only when it has the
+//      TimeSeries module), ratio = how many times slower the engine is;
+//   2. every figure of the folio suite (bench/folio.ts), run once on redis-server and once on the
+//      engine, with the same ratio.
+// Target: every ratio <= 3 (the engine issue). The engine runs in its own process on a temporary
+// SQLite file (WAL, as users run it), as redis-server runs in its own.
+// Run directly, `npx tsx bench/engine.ts` prints only the raw pipeline table.
 import { connect, type Socket } from 'node:net';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Redis } from 'ioredis';
+import { runSuite as folioSuite } from './folio.js';
+import { round } from './stats.js';
+import type { BenchContext, BenchResult, Suite } from './suite.js';
 
 export interface EngineBenchRow {
   name: string;
@@ -66,7 +76,7 @@ function open(url: string): Promise<Socket> {
 }
 
 /** Sends `total` commands in pipelined batches and returns commands per second. */
-async function pipelined(url: string, total: number, batch: number, make: (i: number) => string[]): Promise<number> {
+export async function pipelined(url: string, total: number, batch: number, make: (i: number) => string[]): Promise<number> {
   const sock = await open(url);
   sock.setNoDelay(true);
   const counter = new ReplyCounter();
@@ -109,17 +119,32 @@ async function send(url: string, cmds: string[][]): Promise<void> {
   await pipelined(url, cmds.length, cmds.length, (i) => cmds[i]);
 }
 
+/** Whether the server at url has the TimeSeries module (MODULE LIST names `timeseries`). */
+async function hasTimeSeries(url: string): Promise<boolean> {
+  const c = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await c.connect();
+  try {
+    const mods = (await c.call('MODULE', 'LIST')) as unknown[];
+    return JSON.stringify(mods).toLowerCase().includes('"timeseries"');
+  } catch {
+    return false;
+  } finally {
+    c.disconnect();
+  }
+}
+
 export async function runEngineBench(opts: { redisUrl?: string; engineUrl: string; n?: number }): Promise<EngineBenchRow[]> {
   const n = opts.n ?? 200_000;
   const batch = 1000;
   const samplesPerMadd = 50;
-  const targets: Array<['engine' | 'redis', string]> = [['engine', opts.engineUrl]];
+  const targets: Array<['engine' | 'redis', string]> = [];
   if (opts.redisUrl) targets.push(['redis', opts.redisUrl]);
+  targets.push(['engine', opts.engineUrl]);
   const rows: EngineBenchRow[] = [
     { name: 'SET', engineOpsPerSec: 0 },
     { name: 'GET', engineOpsPerSec: 0 },
     { name: 'ZADD', engineOpsPerSec: 0 },
-    { name: `TS.MADD (samples/s, ${samplesPerMadd} per call)`, engineOpsPerSec: 0 },
+    { name: 'TS.MADD', engineOpsPerSec: 0 },
   ];
   for (const [who, url] of targets) {
     await send(url, [['FLUSHALL']]);
@@ -127,10 +152,10 @@ export async function runEngineBench(opts: { redisUrl?: string; engineUrl: strin
     const get = await pipelined(url, n, batch, (i) => ['GET', `key:${i % 100000}`]);
     const zadd = await pipelined(url, n, batch, (i) => ['ZADD', `z:${i % 16}`, String(i), `member:${i}`]);
     const put = (r: EngineBenchRow, v: number) => (who === 'engine' ? (r.engineOpsPerSec = v) : (r.redisOpsPerSec = v));
-    put(rows[0], set);
-    put(rows[1], get);
-    put(rows[2], zadd);
-    if (who === 'engine') {
+    put(rows[0] as EngineBenchRow, set);
+    put(rows[1] as EngineBenchRow, get);
+    put(rows[2] as EngineBenchRow, zadd);
+    if (who === 'engine' || (await hasTimeSeries(url))) {
       const series = 20;
       await send(url, Array.from({ length: series }, (_, s) => ['TS.CREATE', `ts:${s}`, 'DUPLICATE_POLICY', 'LAST']));
       const calls = Math.floor(n / samplesPerMadd);
@@ -142,15 +167,111 @@ export async function runEngineBench(opts: { redisUrl?: string; engineUrl: strin
         }
         return args;
       });
-      put(rows[3], rate * samplesPerMadd);
+      put(rows[3] as EngineBenchRow, rate * samplesPerMadd);
     }
+    await send(url, [['FLUSHALL']]);
   }
   return rows;
 }
 
+/** The slowdown factor of the engine for one figure: > 1 means the engine is slower. */
+function slowdown(unit: string, engine: number, redis: number): number | undefined {
+  if (!(engine > 0) || !(redis > 0)) return undefined;
+  // rates: higher is better; times: lower is better
+  return /\/s$/.test(unit) ? redis / engine : engine / redis;
+}
+
+/** Folio figures that measure the bench process, not the server: reported, not targeted. */
+const NOT_SERVER = new Set(['open.rss']);
+
+export const TARGET_RATIO = 3;
+
+/**
+ * The suite: starts the engine (its own process, temporary SQLite file), then measures raw
+ * pipelines and the folio suite on ctx.url (redis-server) and on the engine.
+ */
+export const runSuite: Suite = async (ctx) => {
+  const out: BenchResult[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'hxredis-engine-bench-'));
+  const engine = await spawnEngine(dir);
+  ctx.log(`engine at ${engine.url} (SQLite file in ${dir})`);
+  try {
+    // -------------------------------------------------------------- raw pipelines
+    const n = ctx.quick ? 50_000 : 200_000;
+    ctx.log(`raw pipelines: ${n} commands each, batches of 1000, on redis-server then the engine`);
+    const raw = await runEngineBench({ engineUrl: engine.url, redisUrl: ctx.url, n });
+    const rawNotes: Record<string, string> = {
+      SET: 'SET key:<i mod 100k> value-<i>: 100k new keys, then overwrites',
+      GET: 'GET of the 100k keys just written',
+      ZADD: 'ZADD z:<i mod 16> <i> member:<i>: one new member per call, 16 sorted sets',
+      'TS.MADD': 'samples/s: TS.MADD with 50 samples per call over 20 series (DUPLICATE_POLICY LAST)',
+    };
+    for (const r of raw) {
+      const ratio = r.redisOpsPerSec === undefined ? undefined : r.redisOpsPerSec / r.engineOpsPerSec;
+      const redisNote =
+        r.redisOpsPerSec === undefined ? 'redis-server: n/a (no TimeSeries module)' : `redis-server ${Math.round(r.redisOpsPerSec)}/s`;
+      const row: BenchResult = {
+        name: `raw.${r.name}`,
+        value: round(r.engineOpsPerSec),
+        unit: r.name === 'TS.MADD' ? 'samples/s' : 'ops/s',
+        note: `${rawNotes[r.name] ?? ''}; ${redisNote}; ratio = redis-server/engine`,
+      };
+      if (ratio !== undefined) {
+        row.ratio = round(ratio);
+        row.target = `ratio <= ${TARGET_RATIO}`;
+        row.pass = ratio <= TARGET_RATIO;
+      }
+      out.push(row);
+      ctx.log(`  raw.${r.name}: engine ${Math.round(r.engineOpsPerSec)}/s, ${redisNote}${ratio ? `, ratio ${round(ratio)}` : ''}`);
+    }
+
+    // -------------------------------------------------------------- folio suite on both
+    const quiet = (prefix: string) => (msg: string) => ctx.log(`${prefix} ${msg}`);
+    ctx.log(`folio suite on redis-server (${ctx.records} records)`);
+    const onRedis = await folioSuite({ ...ctx, runId: `${ctx.runId}-r`, log: quiet('[redis]') });
+    ctx.log(`folio suite on the engine (${ctx.records} records)`);
+    const onEngine = await folioSuite({ ...ctx, url: engine.url, runId: `${ctx.runId}-e`, log: quiet('[engine]') });
+    const byName = new Map(onRedis.map((r) => [r.name, r]));
+    for (const e of onEngine) {
+      const r = byName.get(e.name);
+      const ratio = r ? slowdown(e.unit, e.value, r.value) : undefined;
+      const own = e.target ? `; folio target ${e.target}: ${e.pass ? 'met' : 'missed'} on the engine, ${r?.pass ? 'met' : 'missed'} on redis-server` : '';
+      const row: BenchResult = {
+        name: `folio.${e.name}`,
+        value: e.value,
+        unit: e.unit,
+        note: `redis-server ${r ? r.value : 'n/a'} ${e.unit}; ratio = engine/redis-server slowdown${own}`,
+      };
+      if (ratio !== undefined) {
+        row.ratio = round(ratio);
+        if (!NOT_SERVER.has(e.name)) {
+          row.target = `ratio <= ${TARGET_RATIO}`;
+          row.pass = ratio <= TARGET_RATIO;
+        } else row.note += ' (client process figure: no target)';
+      }
+      out.push(row);
+    }
+    // the engine's own size on disk after everything
+    await engine.stop();
+    const size = ['engine.sqlite', 'engine.sqlite-wal'].reduce((s, f) => {
+      try {
+        return s + statSync(join(dir, f)).size;
+      } catch {
+        return s;
+      }
+    }, 0);
+    out.push({ name: 'engine.fileSize', value: round(size / 2 ** 20), unit: 'MiB', note: 'SQLite file (+WAL) after the run (the suites delete what they wrote)' });
+  } finally {
+    await engine.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+};
+
 /** The engine in its own process, as redis-server is, so the bench client does not share its event loop. */
 function spawnEngine(dir: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/engine/main.ts', '--data', dir, '--port', '0'], {
+  const main = fileURLToPath(new URL('../src/engine/main.ts', import.meta.url));
+  const proc = spawn(process.execPath, ['--import', 'tsx', main, '--data', dir, '--port', '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -163,6 +284,7 @@ function spawnEngine(dir: string): Promise<{ url: string; stop: () => Promise<vo
           url: m[0],
           stop: () =>
             new Promise<void>((r) => {
+              if (proc.exitCode !== null || proc.signalCode !== null) return r();
               proc.once('exit', () => r());
               proc.kill('SIGTERM');
             }),
@@ -193,7 +315,7 @@ async function main(): Promise<void> {
     const rows = await runEngineBench({ engineUrl: engine.url, redisUrl, n: Number(process.env.N ?? 200_000) });
     for (const r of rows) {
       const ratio = r.redisOpsPerSec ? `  redis ${Math.round(r.redisOpsPerSec).toLocaleString()}/s  ratio ${(r.redisOpsPerSec / r.engineOpsPerSec).toFixed(2)}x` : '';
-      console.log(`${r.name.padEnd(34)} engine ${Math.round(r.engineOpsPerSec).toLocaleString()}/s${ratio}`);
+      console.log(`${r.name.padEnd(10)} engine ${Math.round(r.engineOpsPerSec).toLocaleString()}/s${ratio}`);
     }
     await engine.stop();
     const size = ['', '-wal'].reduce((s, ext) => {

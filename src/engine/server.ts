@@ -15,6 +15,9 @@ import {
 } from './core.js';
 import './commands/index.js';
 
+/** Command name as sent (any case) -> spec, so the hot path skips toLowerCase. */
+const RAW_NAMES = new Map<string, CommandSpec>();
+
 const PUBSUB_ALLOWED = new Set(['subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'ssubscribe', 'sunsubscribe', 'ping', 'quit', 'reset']);
 const MULTI_IMMEDIATE = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 
@@ -187,8 +190,14 @@ export class EngineServer implements ServerApi {
 
   /** Resolves a command (and subcommand) or returns the error text. */
   private resolve(argv: Buffer[]): CommandSpec | string {
-    const name = argv[0].toString('latin1').toLowerCase();
-    let spec = COMMANDS.get(name);
+    const raw = kstr(argv[0]);
+    let spec = RAW_NAMES.get(raw);
+    const name = spec ? spec.name : raw.toLowerCase();
+    if (!spec) {
+      spec = COMMANDS.get(name);
+      // remember the spelling clients use (bounded: only known commands, few spellings each)
+      if (spec && RAW_NAMES.size < 4096) RAW_NAMES.set(raw, spec);
+    }
     if (!spec) return this.unknownCommand(argv);
     if (spec.subs && !(argv.length < 2 && spec.handler)) {
       if (argv.length < 2) return `ERR wrong number of arguments for '${name}' command`;

@@ -57,6 +57,26 @@ export interface KeyMeta {
 
 const SVAL_MAX = 4096;
 
+/**
+ * A `keys` row write held until the end of the transaction (strings and metadata values), so a
+ * pipeline's writes go to SQLite in a few multi-row statements instead of one statement each.
+ * `ins`: the row does not exist in SQLite yet. The latest state wins; exp and type come from the
+ * meta at flush time.
+ */
+interface PendingRow {
+  ins: boolean;
+  db: number;
+  key: Buffer;
+  val: Buffer | null;
+}
+
+/** Rows per multi-row flush statement, largest first (the last size must be 1). */
+const FLUSH_SIZES = [128, 16, 1];
+const FLUSH_MAX = 128;
+const INS_SQL = (n: number) => `INSERT INTO keys (id, db, key, type, exp, val) VALUES ${rowsSql(n, 6)}`;
+const UPD_SQL = (n: number) =>
+  `WITH v(id, exp, val) AS (VALUES ${rowsSql(n, 3)}) UPDATE keys SET exp = v.exp, val = v.val FROM v WHERE keys.id = v.id`;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS keys (
   id INTEGER PRIMARY KEY,
@@ -77,7 +97,16 @@ CREATE TABLE IF NOT EXISTS ts (kid INTEGER NOT NULL, t INTEGER NOT NULL, v REAL,
 
 /** Key index map key: Buffers are mapped 1:1 onto latin1 strings. */
 export function kstr(b: Buffer): string {
-  return b.toString('latin1');
+  // Buffer#latin1Slice: toString('latin1') without the encoding dispatch (hot: every key lookup)
+  return (b as unknown as { latin1Slice(s: number, e: number): string }).latin1Slice(0, b.length);
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** `(?, ?, ?), (?, ?, ?)`: n rows of w parameters. */
+function rowsSql(n: number, w: number): string {
+  const row = `(${new Array(w).fill('?').join(', ')})`;
+  return new Array(n).fill(row).join(', ');
 }
 
 export class Store {
@@ -85,7 +114,17 @@ export class Store {
   readonly dbs: Array<Map<string, KeyMeta>> = [];
   private cache = new Map<string, Statement>();
   inTx = false;
-  /** ids of keys whose meta row must be rewritten at commit (stream/ts meta) */
+  /** inside a batch (begin() called): the transaction opens on first use */
+  private wantTx = false;
+  private beginStmt!: Statement;
+  private commitStmt!: Statement;
+  /** key-row writes of the current transaction, flushed before COMMIT or any other keys statement */
+  private pending = new Map<KeyMeta, PendingRow>();
+  private insRows: unknown[] = [];
+  private updRows: unknown[] = [];
+  private rowStmts = new Map<(n: number) => string, Statement[]>();
+  /** keys.id of the next key: ids are assigned here so key rows can be written later */
+  private nextId = 1;
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -99,13 +138,18 @@ export class Store {
     }
     this.db.pragma('cache_size = -65536');
     this.db.pragma('temp_store = MEMORY');
+    // WAL pages are appended in the OS page cache; checkpoint less often (fewer copies per write)
+    this.db.pragma('wal_autocheckpoint = 4000');
     this.db.exec(SCHEMA);
+    this.beginStmt = this.db.prepare('BEGIN');
+    this.commitStmt = this.db.prepare('COMMIT');
     for (let i = 0; i < NUM_DBS; i++) this.dbs.push(new Map());
     this.load();
   }
 
-  /** Cached prepared statement. */
+  /** Cached prepared statement. Any statement inside a batch opens the batch's transaction. */
   st(sql: string): Statement {
+    if (this.wantTx && !this.inTx) this.openTx();
     let s = this.cache.get(sql);
     if (!s) {
       s = this.db.prepare(sql);
@@ -134,6 +178,7 @@ export class Store {
       }
       this.dbs[r.db].set(kstr(r.key), m);
       byId.set(r.id, m);
+      if (r.id >= this.nextId) this.nextId = r.id + 1;
     }
     const counts: Array<[string, string]> = [
       ['hash', 'kid'],
@@ -162,18 +207,68 @@ export class Store {
     }
   }
 
+  /**
+   * Starts a batch: its transaction opens on the first statement (or held write), so batches
+   * that touch no SQLite (PING, WATCH, GET of a cached value) cost no BEGIN/COMMIT.
+   */
   begin(): void {
-    if (!this.inTx) {
-      this.st('BEGIN').run();
-      this.inTx = true;
+    this.wantTx = true;
+  }
+
+  private openTx(): void {
+    this.beginStmt.run();
+    this.inTx = true;
+  }
+
+  /** Ends the batch: writes held rows and commits (before any reply of the batch is sent). */
+  commit(): void {
+    this.wantTx = false;
+    if (this.inTx) {
+      this.flushPending();
+      this.inTx = false;
+      this.commitStmt.run();
     }
   }
 
-  commit(): void {
-    if (this.inTx) {
-      this.inTx = false;
-      this.st('COMMIT').run();
+  /** Writes the held key rows: inserts, then updates, each in multi-row statements. */
+  flushPending(): void {
+    if (this.pending.size === 0) return;
+    const ins = this.insRows;
+    const upd = this.updRows;
+    for (const [m, p] of this.pending) {
+      if (p.ins) {
+        ins.push(m.id, p.db, p.key, m.type, m.exp, p.val);
+        if (ins.length === FLUSH_MAX * 6) this.runRows(ins, 6, INS_SQL);
+      } else {
+        upd.push(m.id, m.exp, p.val);
+        if (upd.length === FLUSH_MAX * 3) this.runRows(upd, 3, UPD_SQL);
+      }
     }
+    this.pending.clear();
+    this.runRows(ins, 6, INS_SQL);
+    this.runRows(upd, 3, UPD_SQL);
+  }
+
+  /** Runs rows (width parameters each) in statements of FLUSH_SIZES rows; empties args. */
+  private runRows(args: unknown[], width: number, sql: (n: number) => string): void {
+    let rows = args.length / width;
+    let off = 0;
+    for (const size of FLUSH_SIZES) {
+      if (rows < size) continue;
+      let stmt = this.rowStmts.get(sql)?.[size];
+      if (!stmt) {
+        const per = this.rowStmts.get(sql) ?? [];
+        per[size] = stmt = this.db.prepare(sql(size));
+        this.rowStmts.set(sql, per);
+      }
+      const n = size * width;
+      while (rows >= size) {
+        stmt.run(off === 0 && args.length === n ? args : args.slice(off, off + n));
+        off += n;
+        rows -= size;
+      }
+    }
+    args.length = 0;
   }
 
   /** Looks a key up, deleting it first when it has expired (lazy expiry). */
@@ -188,16 +283,23 @@ export class Store {
   }
 
   createKey(db: number, key: Buffer, type: number, val: Buffer | null = null, exp = 0): KeyMeta {
-    const info = this.st('INSERT INTO keys (db, key, type, exp, val) VALUES (?, ?, ?, ?, ?)').run(db, key, type, exp, val);
-    const m: KeyMeta = { id: Number(info.lastInsertRowid), type, exp, n: 0 };
-    if (type === T_STRING && val) this.cacheVal(m, val);
+    const m: KeyMeta = { id: this.nextId++, type, exp, n: 0 };
+    if (type === T_STRING) {
+      if (this.wantTx && !this.inTx) this.openTx();
+      // held until commit; the request buffer it slices is not reused before then
+      this.pending.set(m, { ins: true, db, key, val });
+      if (val) this.cacheVal(m, val);
+      if (!this.inTx) this.flushPending();
+    } else this.st('INSERT INTO keys (id, db, key, type, exp, val) VALUES (?, ?, ?, ?, ?, ?)').run(m.id, db, key, type, exp, val);
     this.dbs[db].set(kstr(key), m);
     return m;
   }
 
   deleteKey(db: number, k: string, m: KeyMeta): void {
     this.dbs[db].delete(k);
-    this.st('DELETE FROM keys WHERE id = ?').run(m.id);
+    const p = this.pending.get(m);
+    if (p) this.pending.delete(m);
+    if (!p?.ins) this.st('DELETE FROM keys WHERE id = ?').run(m.id);
     this.deleteContent(m);
   }
 
@@ -223,12 +325,19 @@ export class Store {
 
   setExp(m: KeyMeta, exp: number): void {
     m.exp = exp;
-    this.st('UPDATE keys SET exp = ? WHERE id = ?').run(exp, m.id);
+    // a held row is written with the meta's expiry
+    if (!this.pending.has(m)) this.st('UPDATE keys SET exp = ? WHERE id = ?').run(exp, m.id);
   }
 
-  setVal(m: KeyMeta, val: Buffer): void {
-    this.st('UPDATE keys SET val = ? WHERE id = ?').run(val, m.id);
+  /** Sets the row's value (and, with exp given, its expiry); written at commit. */
+  setVal(m: KeyMeta, val: Buffer, exp?: number): void {
+    if (this.wantTx && !this.inTx) this.openTx();
+    if (exp !== undefined) m.exp = exp;
+    const p = this.pending.get(m);
+    if (p) p.val = val;
+    else this.pending.set(m, { ins: false, db: 0, key: EMPTY, val });
     if (m.type === T_STRING) this.cacheVal(m, val);
+    if (!this.inTx) this.flushPending();
   }
 
   /** Keeps a copy: request buffers are slices of a whole socket read. */
@@ -238,6 +347,8 @@ export class Store {
 
   getVal(m: KeyMeta): Buffer {
     if (m.sval) return m.sval;
+    const p = this.pending.get(m);
+    if (p?.val) return p.val;
     const v = this.st('SELECT val FROM keys WHERE id = ?').pluck().get(m.id) as Buffer;
     if (v.length <= SVAL_MAX) m.sval = v;
     return v;
@@ -254,18 +365,21 @@ export class Store {
   }
 
   renameKey(db: number, from: string, to: Buffer, m: KeyMeta): void {
+    this.flushPending();
     this.dbs[db].delete(from);
     this.st('UPDATE keys SET key = ? WHERE id = ?').run(to, m.id);
     this.dbs[db].set(kstr(to), m);
   }
 
   moveKey(fromDb: number, k: string, toDb: number, m: KeyMeta): void {
+    this.flushPending();
     this.dbs[fromDb].delete(k);
     this.st('UPDATE keys SET db = ? WHERE id = ?').run(toDb, m.id);
     this.dbs[toDb].set(k, m);
   }
 
   flushDb(db: number): void {
+    this.flushPending();
     for (const t of ['hash', 'sets', 'zset', 'stream', 'ts']) {
       this.st(`DELETE FROM ${t} WHERE kid IN (SELECT id FROM keys WHERE db = ?)`).run(db);
     }
@@ -274,12 +388,13 @@ export class Store {
   }
 
   flushAll(): void {
+    this.pending.clear();
     for (const t of ['hash', 'sets', 'zset', 'stream', 'ts', 'keys']) this.st(`DELETE FROM ${t}`).run();
     for (const d of this.dbs) d.clear();
   }
 
   close(): void {
-    if (this.inTx) this.commit();
+    this.commit();
     this.db.close();
   }
 }

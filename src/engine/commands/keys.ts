@@ -138,6 +138,7 @@ def('scan', -2, 'readonly', [0, 0, 0], (c, a, srv) => {
     else err(E_SYNTAX);
   }
   // the cursor is the keys-table rowid: stable for keys that live through the scan
+  srv.store.flushPending();
   const rows = srv.store
     .st('SELECT id, key FROM keys WHERE db = ? AND id > ? ORDER BY id LIMIT ?')
     .all(c.db, cursor, count) as Array<{ id: number; key: Buffer }>;

@@ -57,13 +57,29 @@ def('scard', 2, 'readonly fast', [1, 1, 1], (c, a, srv) => c.out.int(getTyped(sr
 
 type SetOp = 'inter' | 'union' | 'diff';
 
+/** At most this many sets per SQL statement in SINTER/SDIFF (the rest are filtered in chunks). */
+const SQL_SETS = 32;
+
+/** Members of `first` that are (inter) or are not (diff) in the other sets: one statement, in C. */
+function filterSql(srv: ServerApi, first: KeyMeta, others: KeyMeta[], keep: boolean): Buffer[] {
+  if (!others.length) return members(srv, first);
+  let sql = 'SELECT member FROM sets s0 WHERE kid = ?';
+  if (keep) {
+    for (let i = 0; i < others.length; i++) sql += ' AND EXISTS (SELECT 1 FROM sets WHERE kid = ? AND member = s0.member)';
+  } else {
+    sql += ` AND NOT EXISTS (SELECT 1 FROM sets WHERE kid IN (${others.map(() => '?').join(',')}) AND member = s0.member)`;
+  }
+  return srv.store.st(sql).pluck().all(first.id, ...others.map((m) => m.id)) as Buffer[];
+}
+
 function compute(srv: ServerApi, c: ClientState, keys: Buffer[], op: SetOp): Buffer[] {
   const metas = keys.map((k) => getTyped(srv, c, k, T_SET));
   if (op === 'inter') {
     if (metas.some((m) => !m)) return [];
-    const sorted = [...(metas as KeyMeta[])].sort((x, y) => x.n - y.n);
-    let cur = members(srv, sorted[0]);
-    for (let i = 1; i < sorted.length && cur.length; i++) cur = cur.filter((v) => isMember(srv, sorted[i], v));
+    const uniq = [...new Set(metas as KeyMeta[])].sort((x, y) => x.n - y.n);
+    const [first, ...rest] = uniq as [KeyMeta, ...KeyMeta[]];
+    let cur = filterSql(srv, first, rest.slice(0, SQL_SETS), true);
+    for (let i = SQL_SETS; i < rest.length && cur.length; i++) cur = cur.filter((v) => isMember(srv, rest[i] as KeyMeta, v));
     return cur;
   }
   if (op === 'union') {
@@ -71,8 +87,14 @@ function compute(srv: ServerApi, c: ClientState, keys: Buffer[], op: SetOp): Buf
     for (const m of metas) for (const v of members(srv, m)) seen.set(kstr(v), v);
     return [...seen.keys()].sort().map((k) => seen.get(k) as Buffer);
   }
-  const first = members(srv, metas[0]);
-  return first.filter((v) => !metas.slice(1).some((m) => m && isMember(srv, m, v)));
+  const first = metas[0];
+  if (!first) return [];
+  // a set minus itself is empty
+  const others = [...new Set(metas.slice(1).filter((m): m is KeyMeta => m !== undefined))];
+  if (others.includes(first)) return [];
+  let cur = filterSql(srv, first, others.slice(0, SQL_SETS), false);
+  for (let i = SQL_SETS; i < others.length && cur.length; i++) cur = cur.filter((v) => !isMember(srv, others[i] as KeyMeta, v));
+  return cur;
 }
 
 function storeSet(srv: ServerApi, c: ClientState, dst: Buffer, items: Buffer[]): void {

@@ -129,8 +129,8 @@ function trimStream(srv: ServerApi, m: KeyMeta, t: Trim): number {
     removed = rows.length;
   } else {
     let rows = st
-      .st('SELECT ms, seq FROM stream WHERE kid = ? AND (ms < ? OR (ms = ? AND seq < ?)) ORDER BY ms, seq')
-      .all(m.id, t.minid.ms, t.minid.ms, t.minid.seq) as Id[];
+      .st('SELECT ms, seq FROM stream WHERE kid = ? AND (ms, seq) < (?, ?) ORDER BY ms, seq')
+      .all(m.id, t.minid.ms, t.minid.seq) as Id[];
     if (t.approx && t.limit > 0) rows = rows.slice(0, t.limit);
     const del = st.st('DELETE FROM stream WHERE kid = ? AND ms = ? AND seq = ?');
     for (const r of rows) del.run(m.id, r.ms, r.seq);
@@ -277,9 +277,9 @@ function rangeRows(srv: ServerApi, m: KeyMeta, lo: Id, hi: Id, rev: boolean, cou
   const order = rev ? 'ms DESC, seq DESC' : 'ms, seq';
   return srv.store
     .st(
-      `SELECT ms, seq, fields FROM stream WHERE kid = ? AND (ms > ? OR (ms = ? AND seq >= ?)) AND (ms < ? OR (ms = ? AND seq <= ?)) ORDER BY ${order} LIMIT ?`,
+      `SELECT ms, seq, fields FROM stream WHERE kid = ? AND (ms, seq) >= (?, ?) AND (ms, seq) <= (?, ?) ORDER BY ${order} LIMIT ?`,
     )
-    .all(m.id, lo.ms, lo.ms, lo.seq, hi.ms, hi.ms, hi.seq, count) as Entry[];
+    .all(m.id, lo.ms, lo.seq, hi.ms, hi.seq, count) as Entry[];
 }
 
 function xrange(c: ClientState, a: Buffer[], srv: ServerApi, rev: boolean): void {

@@ -1,4 +1,4 @@
-// String commands. A string's value lives in keys.val, so SET/GET touch one row.
+// String commands. A string's value lives in keys.val, so SET/GET touch one row (written at commit).
 import { def, err, getTyped, lower, parseBig, parseInt64, E_SYNTAX, type ClientState, type ServerApi } from '../core.js';
 import { T_STRING, kstr } from '../store.js';
 
@@ -7,12 +7,7 @@ export function writeString(srv: ServerApi, c: ClientState, key: Buffer, val: Bu
   const st = srv.store;
   const m = st.lookup(c.db, key);
   if (m && m.type === T_STRING) {
-    if (exp === -1) st.setVal(m, val);
-    else {
-      m.exp = exp;
-      st.st('UPDATE keys SET val = ?, exp = ? WHERE id = ?').run(val, exp, m.id);
-      st.cacheVal(m, val);
-    }
+    st.setVal(m, val, exp === -1 ? undefined : exp);
   } else {
     if (m) st.deleteKey(c.db, kstr(key), m);
     st.createKey(c.db, key, T_STRING, val, exp === -1 ? 0 : exp);

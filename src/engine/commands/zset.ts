@@ -66,14 +66,16 @@ def('zadd', -4, 'write denyoom fast', [1, 1, 1], (c, a, srv) => {
   for (let j = i, k = 0; j < a.length; j += 2, k++) {
     const member = a[j + 1];
     let score = scores[k];
-    const cur = zscore(srv, m, member);
-    if (cur === undefined) {
-      if (xx) continue;
-      if (Number.isNaN(score)) err('ERR resulting score is not a number (NaN)');
-      zsetScore(srv, m, member, score, true);
+    // a new member is one statement: the insert tells whether the member existed
+    if (!xx && srv.store.st('INSERT OR IGNORE INTO zset (kid, member, score) VALUES (?, ?, ?)').run(m.id, member, score).changes) {
+      m.n++;
       added++;
       incrResult = score;
-    } else {
+      continue;
+    }
+    const cur = zscore(srv, m, member);
+    if (cur === undefined) continue; // XX: not added
+    {
       if (nx) continue;
       if (incr) {
         score = cur + score;
@@ -146,9 +148,9 @@ function rankOf(srv: ServerApi, m: KeyMeta, member: Buffer, rev: boolean): numbe
   const s = zscore(srv, m, member);
   if (s === undefined) return undefined;
   const sql = rev
-    ? 'SELECT count(*) FROM zset WHERE kid = ? AND (score > ? OR (score = ? AND member > ?))'
-    : 'SELECT count(*) FROM zset WHERE kid = ? AND (score < ? OR (score = ? AND member < ?))';
-  return srv.store.st(sql).pluck().get(m.id, s, s, member) as number;
+    ? 'SELECT count(*) FROM zset WHERE kid = ? AND (score, member) > (?, ?)'
+    : 'SELECT count(*) FROM zset WHERE kid = ? AND (score, member) < (?, ?)';
+  return srv.store.st(sql).pluck().get(m.id, s, member) as number;
 }
 def('zrank', 3, 'readonly fast', [1, 1, 1], (c, a, srv) => {
   const m = getTyped(srv, c, a[1], T_ZSET);
