@@ -27,7 +27,7 @@ for (const hb of hisBackends()) {
       await f.his.write(id, [item(T0, num(1))]);
       // replace the series with one under the default BLOCK policy: a re-write of T0 is then rejected
       const { main, keys } = core(f);
-      const rel = (p.get('id') as { value: string }).value;
+      const rel = (p.get('id') as unknown as { value: string }).value;
       await main.del(keys.hisTs(rel));
       await main.call('TS.CREATE', keys.hisTs(rel));
       await main.call('TS.ADD', keys.hisTs(rel), String(T0), '1');

@@ -46,7 +46,7 @@ for (const hb of hisBackends()) {
         const p = await addRec(f, base);
         const err = await catchErr(() => f.his.write(p.get('id') as never, [item(T0, num(1))]));
         expect(err).toBeInstanceOf(HisConfigError);
-        expect(err.message).toBe(`${msg} [@${(p.get('id') as { value: string }).value}]`);
+        expect(err.message).toBe(`${msg} [@${(p.get('id') as unknown as { value: string }).value}]`);
       }
     });
 
@@ -141,7 +141,7 @@ for (const hb of hisBackends()) {
       expect(back.map((i) => (i.val as unknown as { value: number }).value).slice(0, 5)).toEqual([16791115, -16791115, 0xab_ffff_ffff, -0xab_ffff_ffff, Math.fround(1.1)]);
       const rel = (id as unknown as { value: string }).value;
       const core = (f as unknown as { core: { main: import('ioredis').Redis; keys: import('../../src/storage/keys.js').FolioKeys } }).core;
-      if (hb.expect === 'zset') expect((await core.main.zrange(core.keys.hisZset(rel), -1, -1))[0]).toBe(`${T0 + 5000}|n:0`);
+      if (hb.expect === 'zset') expect((await core.main.zrange(core.keys.hisZset(rel), '-1', '-1'))[0]).toBe(`${T0 + 5000}|n:0`);
       else expect(await core.main.call('TS.RANGE', core.keys.hisTs(rel), String(T0 + 5000), '+')).toEqual([[T0 + 5000, '0']]);
       expect(back.map((i) => i.ts.date.getTime() - T0)).toEqual([0, 1000, 2000, 3000, 4000, 5000]);
     });
@@ -155,7 +155,7 @@ for (const hb of hisBackends()) {
       await f.his.write(id, [item(T0, num(100))]);
       await f.his.write(id, [item(T0 + 500, num(7))]); // floors to T0
       expect(show(await f.his.read(id))).toEqual(['0=7', '3600000=2']);
-      const rel = (p.get('id') as { value: string }).value;
+      const rel = (p.get('id') as unknown as { value: string }).value;
       const main = (f as unknown as { core: { main: import('ioredis').Redis } }).core.main;
       const keys = (f as unknown as { core: { keys: import('../../src/storage/keys.js').FolioKeys } }).core.keys;
       if (hb.expect === 'zset') expect(await main.zcard(keys.hisZset(rel))).toBe(2);
@@ -190,7 +190,7 @@ for (const hb of hisBackends()) {
       expect(res.span?.end.equals(ts2)).toBe(true);
       expect(events.length).toBe(2);
       expect(events[1]?.result).toBe(res);
-      expect((events[1]?.rec.get('id') as { value: string }).value).toBe((id as unknown as { value: string }).value);
+      expect((events[1]?.rec.get('id') as unknown as { value: string }).value).toBe((id as unknown as { value: string }).value);
     });
 
     it('span reads: previous item only with an in-span item, next two; limit; clipFuture', async () => {
