@@ -40,16 +40,19 @@ export const runSuite: Suite = async (ctx) => {
     // ---------------------------------------------------------------- bulk load
     let folio = await RedisFolio.open(folioOpts);
     ctx.log(`bulk load: commitAll batches of ${BATCH} adds`);
-    const diffs = model.recs.map((r) => Diff.makeAdd(r.tags, r.id));
-    t = performance.now();
-    for (let i = 0; i < diffs.length; i += BATCH) await folio.commitAll(diffs.slice(i, i + BATCH));
-    const loadMs = performance.now() - t;
-    add({
-      name: 'load.bulk',
-      value: (diffs.length / loadMs) * 1000,
-      unit: 'records/s',
-      note: `${diffs.length} adds in commitAll batches of ${BATCH}; ${round(loadMs / 1000)} s (Diff construction not timed)`,
-    });
+    {
+      // in a block so the 100k Diffs are garbage before the read figures are taken
+      const diffs = model.recs.map((r) => Diff.makeAdd(r.tags, r.id));
+      t = performance.now();
+      for (let i = 0; i < diffs.length; i += BATCH) await folio.commitAll(diffs.slice(i, i + BATCH));
+      const loadMs = performance.now() - t;
+      add({
+        name: 'load.bulk',
+        value: (diffs.length / loadMs) * 1000,
+        unit: 'records/s',
+        note: `${diffs.length} adds in commitAll batches of ${BATCH}; ${round(loadMs / 1000)} s (Diff construction not timed)`,
+      });
+    }
     await folio.close();
 
     // ---------------------------------------------------------------- cold open
@@ -142,30 +145,19 @@ function queryCases(model: Model): QueryCase[] {
     { key: 'selective', filter: `point and equipRef==@${ahu}`, expect: 'index', speedupTarget: TARGETS.selectiveSpeedup },
     { key: 'medium', filter: `equip and siteRef==@${siteA}`, expect: 'index' },
     { key: 'broad', filter: 'point', expect: 'scan' },
-    { key: 'path', filter: `equipRef->siteRef==@${siteA}`, expect: 'index' },
+    // paths are evaluated on candidates; only their first tag can narrow (here: 93% of records)
+    { key: 'path', filter: `equipRef->siteRef==@${siteA}`, expect: 'scan' },
     { key: 'or', filter: `(ahu and siteRef==@${siteA}) or (meter and siteRef==@${siteB})`, expect: 'index' },
   ];
-}
-
-/**
- * Forced full scan without a hook in src: `(F) or not id` matches exactly what F matches (every
- * record has an id, so `not id` is false), but `not id` cannot use an index, so the planner must
- * choose `scan` for the whole filter. The scan then runs RedisFolio's own read path (each candidate
- * through filter.matches) over every cached record; the extra `not id` branch costs one dict lookup
- * per non-matching record.
- */
-export function forcedScan(filter: string): string {
-  return `(${filter}) or not id`;
 }
 
 async function queryBench(ctx: BenchContext, folio: RedisFolio, model: Model, add: Add): Promise<void> {
   for (const q of queryCases(model)) {
     const plan = folio.explain(q.filter);
-    const scanFilter = forcedScan(q.filter);
-    const scanPlan = folio.explain(scanFilter);
-    if (scanPlan.kind !== 'scan') throw new Error(`forced scan of ${q.filter} planned as ${scanPlan.kind}`);
+    // the forced full scan: same read path, every cached record a candidate
+    const scanOpts = { forceScan: true };
     const planned = await folio.readAllList(q.filter);
-    const scanned = await folio.readAllList(scanFilter);
+    const scanned = await folio.readAllList(q.filter, scanOpts);
     if (planned.length !== scanned.length) {
       throw new Error(`${q.filter}: planned read gave ${planned.length} records, full scan ${scanned.length}`);
     }
@@ -177,7 +169,7 @@ async function queryBench(ctx: BenchContext, folio: RedisFolio, model: Model, ad
       maxRuns: fast ? 50 : 9,
       budgetMs: ctx.quick ? 500 : 1500,
     });
-    const s = await timeRuns(() => folio.readAllList(scanFilter), { warmup: 1, minRuns: 5, maxRuns: 9, budgetMs: ctx.quick ? 500 : 1500 });
+    const s = await timeRuns(() => folio.readAllList(q.filter, scanOpts), { warmup: 1, minRuns: 5, maxRuns: 9, budgetMs: ctx.quick ? 500 : 1500 });
     const pm = median(p);
     const sm = median(s);
     const ratio = sm / pm;
@@ -195,7 +187,7 @@ async function queryBench(ctx: BenchContext, folio: RedisFolio, model: Model, ad
       name: `query.${q.key}.scan`,
       value: sm,
       unit: 'ms',
-      note: `forced full scan readAllList("${scanFilter}"); median of ${s.length}`,
+      note: `forced full scan readAllList("${q.filter}", { forceScan: true }); median of ${s.length}`,
     });
   }
 }

@@ -65,6 +65,12 @@ export interface RedisFolioOptions extends ConnectionOptions {
   feedCoalesceMs?: number;
   /** log sink (default: none) */
   log?: (msg: string) => void;
+  /** history backend: detected at open (`auto`, the default) or forced */
+  hisBackend?: 'auto' | 'timeseries' | 'zset';
+  /** samples per TS.MADD (default 1000) */
+  hisBatchSize?: number;
+  /** TS.MADD batches in flight (default 16) */
+  hisInFlight?: number;
 }
 
 const MGET_CHUNK = 1000;
@@ -218,7 +224,10 @@ export class RedisFolio {
         throw e instanceof LoadError ? e : storageError(e, opts.url, 'Open');
       }
       core.startFeed();
-      return new RedisFolio(core, undefined);
+      const folio = new RedisFolio(core, undefined);
+      // history backend detection (MODULE LIST, else a TS probe) happens at open, and is logged
+      await folio.his.detectBackend();
+      return folio;
     } catch (e) {
       main.disconnect();
       feed?.disconnect();
@@ -700,8 +709,29 @@ export class RedisFolio {
         flags: (diffs[i] as Diff).flags,
       });
     });
+    await this.dropHistory(result.diffs.filter((v) => v.isRemove).map((v) => v.id));
     for (const d of out) core.hooks?.postCommit?.({ diff: d, oldRec: d.oldRec, cxInfo });
     return out;
+  }
+
+  /**
+   * A removed record's history goes with it. History keys live in other hash slots (one per
+   * point), so this is a DEL after the commit rather than part of its transaction; a failure here
+   * leaves orphaned history keys, never a half-removed record.
+   */
+  private async dropHistory(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const { keys, idPrefix, main } = this.core;
+    try {
+      const pipe = main.pipeline();
+      for (const id of ids) {
+        const rel = toRel(id, idPrefix);
+        pipe.del(keys.hisZset(rel), keys.hisTs(rel), keys.hisMeta(rel));
+      }
+      await pipe.exec();
+    } catch (e) {
+      this.core.log(`hxredis ${keys.name}: could not delete history of removed records: ${(e as Error).message}`);
+    }
   }
 
   /** The pre-commit dict of a verified diff: Redis's persistent tags + this process's transient ones. */

@@ -46,6 +46,16 @@ export class Rec {
     }
     return this.mergedCache;
   }
+  /**
+   * With no transient layer the visible dict has the same tags as the persistent one (Refs only
+   * gain display names, which encoding, filters and indexes ignore): keep just that one dict, so
+   * 100k records cost one dict each, not three.
+   */
+  adoptVisible(visible: HDict): void {
+    if (this.transient) return;
+    this.persistent = visible;
+    this.mergedCache = visible;
+  }
   invalidate(): void {
     this.mergedCache = undefined;
     this.visibleCache = undefined;
@@ -142,6 +152,7 @@ export class RecCache {
       const dis = this.disOf(ref.value);
       return dis === undefined ? (refDis(ref) === undefined ? ref : HRef.make(ref.value)) : HRef.make(ref.value, dis);
     }) as HDict;
+    rec.adoptVisible(v);
     rec.visibleCache = v;
     rec.visibleGen = this.gen;
     return v;
