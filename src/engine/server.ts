@@ -130,6 +130,9 @@ export class EngineServer implements ServerApi {
       return;
     }
     this.running = true;
+    // this client's replies go out first, before those of clients its writes woke or published to
+    // (as Redis does: the caller's reply is queued first)
+    this.dirtySet.add(c);
     this.store.begin();
     try {
       this.drain(c);
