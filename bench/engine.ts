@@ -16,7 +16,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { runSuite as folioSuite } from './folio.js';
 import { round } from './stats.js';
-import type { BenchContext, BenchResult, Suite } from './suite.js';
+import type { BenchResult, Suite } from './suite.js';
 
 export interface EngineBenchRow {
   name: string;
@@ -133,8 +133,13 @@ async function hasTimeSeries(url: string): Promise<boolean> {
   }
 }
 
-export async function runEngineBench(opts: { redisUrl?: string; engineUrl: string; n?: number }): Promise<EngineBenchRow[]> {
+/**
+ * Raw pipelines on redis-server (when given) and the engine. Each target runs the whole sequence
+ * `reps` times (FLUSHALL in between) and keeps its best rate per figure: a shared machine is noisy.
+ */
+export async function runEngineBench(opts: { redisUrl?: string; engineUrl: string; n?: number; reps?: number }): Promise<EngineBenchRow[]> {
   const n = opts.n ?? 200_000;
+  const reps = opts.reps ?? 3;
   const batch = 1000;
   const samplesPerMadd = 50;
   const targets: Array<['engine' | 'redis', string]> = [];
@@ -146,12 +151,15 @@ export async function runEngineBench(opts: { redisUrl?: string; engineUrl: strin
     { name: 'ZADD', engineOpsPerSec: 0 },
     { name: 'TS.MADD', engineOpsPerSec: 0 },
   ];
-  for (const [who, url] of targets) {
+  for (let rep = 0; rep < reps; rep++) for (const [who, url] of targets) {
     await send(url, [['FLUSHALL']]);
     const set = await pipelined(url, n, batch, (i) => ['SET', `key:${i % 100000}`, `value-${i}`]);
     const get = await pipelined(url, n, batch, (i) => ['GET', `key:${i % 100000}`]);
     const zadd = await pipelined(url, n, batch, (i) => ['ZADD', `z:${i % 16}`, String(i), `member:${i}`]);
-    const put = (r: EngineBenchRow, v: number) => (who === 'engine' ? (r.engineOpsPerSec = v) : (r.redisOpsPerSec = v));
+    const put = (r: EngineBenchRow, v: number) => {
+      if (who === 'engine') r.engineOpsPerSec = Math.max(r.engineOpsPerSec, v);
+      else r.redisOpsPerSec = Math.max(r.redisOpsPerSec ?? 0, v);
+    };
     put(rows[0] as EngineBenchRow, set);
     put(rows[1] as EngineBenchRow, get);
     put(rows[2] as EngineBenchRow, zadd);
@@ -198,8 +206,8 @@ export const runSuite: Suite = async (ctx) => {
   try {
     // -------------------------------------------------------------- raw pipelines
     const n = ctx.quick ? 50_000 : 200_000;
-    ctx.log(`raw pipelines: ${n} commands each, batches of 1000, on redis-server then the engine`);
-    const raw = await runEngineBench({ engineUrl: engine.url, redisUrl: ctx.url, n });
+    ctx.log(`raw pipelines: ${n} commands each, batches of 1000, best of ${ctx.quick ? 1 : 3} alternating runs per backend`);
+    const raw = await runEngineBench({ engineUrl: engine.url, redisUrl: ctx.url, n, reps: ctx.quick ? 1 : 3 });
     const rawNotes: Record<string, string> = {
       SET: 'SET key:<i mod 100k> value-<i>: 100k new keys, then overwrites',
       GET: 'GET of the 100k keys just written',
@@ -214,7 +222,7 @@ export const runSuite: Suite = async (ctx) => {
         name: `raw.${r.name}`,
         value: round(r.engineOpsPerSec),
         unit: r.name === 'TS.MADD' ? 'samples/s' : 'ops/s',
-        note: `${rawNotes[r.name] ?? ''}; ${redisNote}; ratio = redis-server/engine`,
+        note: `${rawNotes[r.name] ?? ''}; ${n} commands, best of ${ctx.quick ? 1 : 3}; ${redisNote}; ratio = redis-server/engine`,
       };
       if (ratio !== undefined) {
         row.ratio = round(ratio);
