@@ -15,13 +15,6 @@ export interface Backend {
   start(): Promise<TestRedis>;
 }
 
-const skipped = new Set<string>();
-function noteSkip(b: Backend): void {
-  if (b.available || skipped.has(b.name)) return;
-  skipped.add(b.name);
-  console.log(`[hxredis tests] skipping backend ${b.name}: ${b.why}`);
-}
-
 export function backends(): Backend[] {
   const redisAvailable = Boolean(process.env.REDIS_URL) || findRedisServer() !== null;
   const list: Backend[] = [
@@ -37,7 +30,6 @@ export function backends(): Backend[] {
       start: startTestEngine,
     },
   ];
-  list.forEach(noteSkip);
   return list;
 }
 

@@ -19,7 +19,6 @@ function docker(): boolean {
   return dockerOk;
 }
 
-let printed = false;
 export function hisBackends(): HisBackendCase[] {
   const out: HisBackendCase[] = backends().map((b) => ({
     backend: b,
@@ -39,10 +38,6 @@ export function hisBackends(): HisBackendCase[] {
       return { url: `redis://${c.getHost()}:${c.getMappedPort(6379)}`, kind: 'testcontainers', stop: async () => void (await c.stop()) };
     },
   };
-  if (!stack.available && !printed) {
-    printed = true;
-    console.log(`[hxredis tests] skipping Redis Stack history cases: ${stack.why}`);
-  }
   out.push({ backend: stack, label: 'redis-stack (timeseries)', expect: 'timeseries' });
   return out;
 }
