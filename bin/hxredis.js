@@ -1,13 +1,13 @@
 #!/usr/bin/env node
-// The hxredis command line (built to dist/ by `npm ci`, through the `prepare` script).
+// The hxredis command line. `npm ci` builds dist/ (the `prepare` script).
 import { main } from '../dist/src/cli/main.js';
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e) => {
-    process.stderr.write(`hxredis: error: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exitCode = 1;
-  },
-);
+// exit once stdout/stderr are flushed: a closed folio may leave client timers running for a while
+const exit = (code) => {
+  process.exitCode = code;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+};
+main(process.argv.slice(2)).then(exit, (e) => {
+  process.stderr.write(`hxredis: error: ${e instanceof Error ? e.message : String(e)}\n`);
+  exit(1);
+});

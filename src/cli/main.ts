@@ -360,13 +360,18 @@ async function cmdServe(args: string[]): Promise<void> {
   const project = v.project ?? store.folio.name;
   const api = `${server.url}/api/${project}`;
   const auth = token ? ` -H 'Authorization: Bearer ${token.length > 4 ? '<token>' : token}'` : '';
-  out(`hxredis serving project "${project}" from ${store.where}${store.engine ? ' (embedded engine)' : ''}`);
-  out(`  listening on ${server.url}  (port ${server.port})`);
-  out(`  open:  ${server.url}/`);
-  out(`  curl${auth} '${api}/about'`);
-  out(`  curl${auth} '${api}/read?filter=site'`);
-  out(`  curl${auth} -H 'Accept: application/json' '${api}/read?filter=point&limit=5'`);
-  out('Ctrl-C stops the server.');
+  // one write, so a reader of the first line has them all
+  out(
+    [
+      `hxredis serving project "${project}" from ${store.where}${store.engine ? ' (embedded engine)' : ''}`,
+      `  listening on ${server.url}  (port ${server.port})`,
+      `  open:  ${server.url}/`,
+      `  curl${auth} '${api}/about'`,
+      `  curl${auth} '${api}/read?filter=site'`,
+      `  curl${auth} -H 'Accept: application/json' '${api}/read?filter=point&limit=5'`,
+      'Ctrl-C stops the server.',
+    ].join('\n'),
+  );
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (sig: string) => {

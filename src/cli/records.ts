@@ -140,6 +140,7 @@ export function parseTrioRecords(file: string, text: string): SourcedRecord[] {
     const firstLine = start + 1 + chunk.findIndex((l) => l.trim() !== '' && !l.startsWith('//'));
     if (body.trim()) {
       const row = out.length + 1;
+      checkTrioValues(file, row, start + 1, chunk);
       let dicts: HDict[];
       try {
         dicts = TrioReader.readAllDicts(`${body}\n`);
@@ -148,7 +149,6 @@ export function parseTrioRecords(file: string, text: string): SourcedRecord[] {
       }
       const dict = dicts[0];
       if (!dict || dicts.length !== 1) throw new InputError(file, row, 'invalid Trio record', firstLine);
-      checkTrioValues(file, row, firstLine, chunk);
       out.push({ file, row, line: firstLine, dict });
     }
     start = end + 1;
@@ -161,11 +161,11 @@ export function parseTrioRecords(file: string, text: string): SourcedRecord[] {
 }
 
 /** haystack-core's Trio reader is lenient; catch the obvious: a tag line without a name. */
-function checkTrioValues(file: string, row: number, firstLine: number, chunk: string[]): void {
+function checkTrioValues(file: string, row: number, start0: number, chunk: string[]): void {
   chunk.forEach((l, i) => {
     if (!l.trim() || l.startsWith('//') || /^\s/.test(l)) return;
     if (!/^[a-z_][A-Za-z0-9_]*(\s*:|\s*$)/.test(l)) {
-      throw new InputError(file, row, `invalid Trio tag line: ${l.slice(0, 60)}`, firstLine + i);
+      throw new InputError(file, row, `invalid Trio tag line: ${l.slice(0, 60)}`, start0 + i);
     }
   });
 }

@@ -1,7 +1,7 @@
 // Raw HTTP tests of the Haystack API server (in process, over the embedded engine): Zinc and JSON
 // bodies, content negotiation, error grids, auth, bad input, limits, graceful shutdown.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HDict, HGrid, HMarker, HRef, HStr, ZincReader } from 'haystack-core';
+import { HDict, HGrid, HList, HMarker, HRef, HStr, ZincReader } from 'haystack-core';
 import { RedisFolio } from '../../src/folio/RedisFolio.js';
 import { Diff } from '../../src/folio/Diff.js';
 import { startEngine, type EngineHandle } from '../../src/engine/index.js';
@@ -51,7 +51,7 @@ describe('formats and negotiation', () => {
   });
 
   it("haystack-core's own grid Zinc writer drops them (why src/server/zinc.ts exists)", () => {
-    const g = HGrid.make({ rows: [HDict.make({ id: HRef.make('a', 'Alpha'), l: [HRef.make('b', 'Beta')] })] });
+    const g = HGrid.make({ rows: [HDict.make({ id: HRef.make('a', 'Alpha'), l: HList.make([HRef.make('b', 'Beta')]) })] });
     expect(g.toZinc()).not.toContain('"Alpha"');
     expect(zincGrid(g)).toContain('@a "Alpha"');
     expect(zincGrid(g)).toContain('[@b "Beta"]');
