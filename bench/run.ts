@@ -15,6 +15,7 @@ const SUITES: Record<string, () => Promise<Suite>> = {
   folio: async () => (await import('./folio.js')).runSuite,
   his: () => externalSuite('his'),
   engine: () => externalSuite('engine'),
+  codec: () => externalSuite('codec'),
 };
 
 /** Default --records of suites that run more than one backend (the engine suite runs folio twice). */
