@@ -737,7 +737,10 @@ export class RedisFolio {
   /** The pre-commit dict of a verified diff: Redis's persistent tags + this process's transient ones. */
   private oldVisible(v: VerifiedDiff): HDict | undefined {
     if (!v.oldPersistent) return undefined;
-    const transient = this.core.cache.get(v.id)?.transient;
+    const cached = this.core.cache.get(v.id);
+    // the usual case: Redis held exactly what the cache holds, whose visible dict is already built
+    if (cached && cached.persistent === v.oldPersistent) return this.core.cache.visible(cached);
+    const transient = cached?.transient;
     const obj = transient ? { ...v.oldPersistent.toObj(), ...transient.toObj() } : v.oldPersistent.toObj();
     return this.withDis(HDict.make(obj as Record<string, HVal>));
   }
