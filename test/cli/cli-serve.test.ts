@@ -35,6 +35,10 @@ describe('serve', () => {
       const points = ZincReader.readValue(await (await fetch(`${s.api}/read?filter=point%20and%20his`)).text()) as HGrid;
       expect(points.length).toBeGreaterThan(10);
       expect(s.stderr()).toMatch(/24 records, \d+ history items/);
+      // one process per engine data directory
+      const other = hx(['export', '--data', join(cwd, 'hxredis-data')]);
+      expect(other.code).toBe(1);
+      expect(other.err).toMatch(/in use by hxredis process/);
     } finally {
       expect(await s.stop()).toBe(0);
     }
