@@ -22,6 +22,8 @@ export interface EngineBenchRow {
   name: string;
   engineOpsPerSec: number;
   redisOpsPerSec?: number;
+  /** a second engine build (ENGINE_BEFORE, bench/engine.ts run directly): before/after in one run */
+  beforeOpsPerSec?: number;
 }
 
 function encode(args: string[]): Buffer {
@@ -137,13 +139,20 @@ async function hasTimeSeries(url: string): Promise<boolean> {
  * Raw pipelines on redis-server (when given) and the engine. Each target runs the whole sequence
  * `reps` times (FLUSHALL in between) and keeps its best rate per figure: a shared machine is noisy.
  */
-export async function runEngineBench(opts: { redisUrl?: string; engineUrl: string; n?: number; reps?: number }): Promise<EngineBenchRow[]> {
+export async function runEngineBench(opts: {
+  redisUrl?: string;
+  engineUrl: string;
+  beforeUrl?: string;
+  n?: number;
+  reps?: number;
+}): Promise<EngineBenchRow[]> {
   const n = opts.n ?? 200_000;
   const reps = opts.reps ?? 3;
   const batch = 1000;
   const samplesPerMadd = 50;
-  const targets: Array<['engine' | 'redis', string]> = [];
+  const targets: Array<['engine' | 'redis' | 'before', string]> = [];
   if (opts.redisUrl) targets.push(['redis', opts.redisUrl]);
+  if (opts.beforeUrl) targets.push(['before', opts.beforeUrl]);
   targets.push(['engine', opts.engineUrl]);
   const rows: EngineBenchRow[] = [
     { name: 'SET', engineOpsPerSec: 0 },
@@ -158,12 +167,13 @@ export async function runEngineBench(opts: { redisUrl?: string; engineUrl: strin
     const zadd = await pipelined(url, n, batch, (i) => ['ZADD', `z:${i % 16}`, String(i), `member:${i}`]);
     const put = (r: EngineBenchRow, v: number) => {
       if (who === 'engine') r.engineOpsPerSec = Math.max(r.engineOpsPerSec, v);
+      else if (who === 'before') r.beforeOpsPerSec = Math.max(r.beforeOpsPerSec ?? 0, v);
       else r.redisOpsPerSec = Math.max(r.redisOpsPerSec ?? 0, v);
     };
     put(rows[0] as EngineBenchRow, set);
     put(rows[1] as EngineBenchRow, get);
     put(rows[2] as EngineBenchRow, zadd);
-    if (who === 'engine' || (await hasTimeSeries(url))) {
+    if (who !== 'redis' || (await hasTimeSeries(url))) {
       const series = 20;
       await send(url, Array.from({ length: series }, (_, s) => ['TS.CREATE', `ts:${s}`, 'DUPLICATE_POLICY', 'LAST']));
       const calls = Math.floor(n / samplesPerMadd);
@@ -277,8 +287,7 @@ export const runSuite: Suite = async (ctx) => {
 };
 
 /** The engine in its own process, as redis-server is, so the bench client does not share its event loop. */
-function spawnEngine(dir: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const main = fileURLToPath(new URL('../src/engine/main.ts', import.meta.url));
+function spawnEngine(dir: string, main = fileURLToPath(new URL('../src/engine/main.ts', import.meta.url))): Promise<{ url: string; stop: () => Promise<void> }> {
   const proc = spawn(process.execPath, ['--import', 'tsx', main, '--data', dir, '--port', '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -307,6 +316,10 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'hxredis-engine-bench-'));
   const path = join(dir, 'engine.sqlite');
   const engine = await spawnEngine(dir);
+  // ENGINE_BEFORE=<other checkout>/src/engine/main.ts: that build runs too, alternating, for before/after ratios
+  const beforeMain = process.env.ENGINE_BEFORE;
+  const beforeDir = beforeMain ? mkdtempSync(join(tmpdir(), 'hxredis-engine-before-')) : undefined;
+  const before = beforeMain && beforeDir ? await spawnEngine(beforeDir, beforeMain) : undefined;
   let redisUrl: string | undefined;
   let stopRedis = async () => {};
   try {
@@ -320,11 +333,18 @@ async function main(): Promise<void> {
     redisUrl = undefined;
   }
   try {
-    const rows = await runEngineBench({ engineUrl: engine.url, redisUrl, n: Number(process.env.N ?? 200_000) });
+    const rows = await runEngineBench({ engineUrl: engine.url, beforeUrl: before?.url, redisUrl, n: Number(process.env.N ?? 200_000) });
     for (const r of rows) {
       const ratio = r.redisOpsPerSec ? `  redis ${Math.round(r.redisOpsPerSec).toLocaleString()}/s  ratio ${(r.redisOpsPerSec / r.engineOpsPerSec).toFixed(2)}x` : '';
-      console.log(`${r.name.padEnd(10)} engine ${Math.round(r.engineOpsPerSec).toLocaleString()}/s${ratio}`);
+      const prev =
+        r.beforeOpsPerSec && r.redisOpsPerSec
+          ? `  | before ${Math.round(r.beforeOpsPerSec).toLocaleString()}/s  ratio ${(r.redisOpsPerSec / r.beforeOpsPerSec).toFixed(2)}x`
+          : r.beforeOpsPerSec
+            ? `  | before ${Math.round(r.beforeOpsPerSec).toLocaleString()}/s`
+            : '';
+      console.log(`${r.name.padEnd(10)} engine ${Math.round(r.engineOpsPerSec).toLocaleString()}/s${ratio}${prev}`);
     }
+    await before?.stop();
     await engine.stop();
     const size = ['', '-wal'].reduce((s, ext) => {
       try {
@@ -336,7 +356,9 @@ async function main(): Promise<void> {
     console.log(`sqlite file after the run: ${(size / 1048576).toFixed(1)} MiB`);
   } finally {
     await stopRedis();
+    await before?.stop();
     rmSync(dir, { recursive: true, force: true });
+    if (beforeDir) rmSync(beforeDir, { recursive: true, force: true });
   }
 }
 

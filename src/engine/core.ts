@@ -144,6 +144,19 @@ const FLOAT_RE = /^[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|inf|infini
 
 /** Redis strtod-based float parsing (scores): inf allowed, nan rejected. */
 export function parseFloatArg(b: Buffer | string, msg = E_NOTFLOAT): number {
+  if (typeof b !== 'string' && b.length > 0 && b.length <= 15) {
+    // fast path: plain decimal digits (optionally negative), no string or regex
+    let i = b[0] === 45 ? 1 : 0;
+    let v = 0;
+    if (i < b.length) {
+      for (; i < b.length; i++) {
+        const d = b[i] - 48;
+        if (d < 0 || d > 9) break;
+        v = v * 10 + d;
+      }
+      if (i === b.length) return b[0] === 45 ? -v : v;
+    }
+  }
   const s = typeof b === 'string' ? b : b.toString('latin1');
   if (!FLOAT_RE.test(s)) err(msg);
   const low = s.toLowerCase();

@@ -68,33 +68,58 @@ export class RequestParser {
     let p = this.pos;
     if (p >= b.length) return null;
     if (b[p] !== 42 /* '*' */) return this.nextInline();
-    const eol = this.findCRLF(p + 1);
-    if (eol === -1) {
-      if (b.length - p > MAX_INLINE) throw new ProtocolError('Protocol error: too big mbulk count string');
-      return null;
+    const blen = b.length;
+    // fast path: up to 9 digits then CRLF, scanned in place (no indexOf call, no second pass)
+    let count = 0;
+    let q = p + 1;
+    let d = 0;
+    while (q < blen && q - p <= 9 && (d = b[q] - 48) >= 0 && d <= 9) {
+      count = count * 10 + d;
+      q++;
     }
-    const count = this.readInt(p + 1, eol);
-    if (Number.isNaN(count) || count > MAX_MULTIBULK) throw new ProtocolError('Protocol error: invalid multibulk length');
-    p = eol + 2;
+    if (q > p + 1 && q + 1 < blen && b[q] === CR && b[q + 1] === LF) {
+      p = q + 2;
+      if (count > MAX_MULTIBULK) throw new ProtocolError('Protocol error: invalid multibulk length');
+    } else {
+      const eol = this.findCRLF(p + 1);
+      if (eol === -1) {
+        if (blen - p > MAX_INLINE) throw new ProtocolError('Protocol error: too big mbulk count string');
+        return null;
+      }
+      count = this.readInt(p + 1, eol);
+      if (Number.isNaN(count) || count > MAX_MULTIBULK) throw new ProtocolError('Protocol error: invalid multibulk length');
+      p = eol + 2;
+    }
     if (count <= 0) {
       this.pos = p;
       return this.next();
     }
     const args: Buffer[] = new Array(count);
     for (let i = 0; i < count; i++) {
-      if (p >= b.length) return null;
+      if (p >= blen) return null;
       if (b[p] !== 36 /* '$' */) {
         throw new ProtocolError(`Protocol error: expected '$', got '${String.fromCharCode(b[p])}'`);
       }
-      const e = this.findCRLF(p + 1);
-      if (e === -1) {
-        if (b.length - p > MAX_INLINE) throw new ProtocolError('Protocol error: too big bulk count string');
-        return null;
+      let len = 0;
+      q = p + 1;
+      while (q < blen && q - p <= 9 && (d = b[q] - 48) >= 0 && d <= 9) {
+        len = len * 10 + d;
+        q++;
       }
-      const len = this.readInt(p + 1, e);
+      let start: number;
+      if (q > p + 1 && q + 1 < blen && b[q] === CR && b[q + 1] === LF) {
+        start = q + 2;
+      } else {
+        const e = this.findCRLF(p + 1);
+        if (e === -1) {
+          if (blen - p > MAX_INLINE) throw new ProtocolError('Protocol error: too big bulk count string');
+          return null;
+        }
+        len = this.readInt(p + 1, e);
+        start = e + 2;
+      }
       if (Number.isNaN(len) || len < 0 || len > MAX_BULK) throw new ProtocolError('Protocol error: invalid bulk length');
-      const start = e + 2;
-      if (start + len + 2 > b.length) return null;
+      if (start + len + 2 > blen) return null;
       if (b[start + len] !== CR || b[start + len + 1] !== LF) {
         // Redis trusts the length and skips two bytes; a mismatch means a confused client.
         throw new ProtocolError('Protocol error: invalid bulk length');
@@ -240,8 +265,35 @@ export class ReplyWriter {
     return out;
   }
 
+  /** Writes a non-negative safe integer's decimal digits at len (ensure()d by the caller). */
+  private digits(n: number): void {
+    const b = this.buf;
+    if (n < 10) {
+      b[this.len++] = 48 + n;
+      return;
+    }
+    let w = 1;
+    for (let t = n; t >= 10; t = Math.floor(t / 10)) w++;
+    let i = this.len + w;
+    this.len = i;
+    while (n >= 10) {
+      const q = Math.floor(n / 10);
+      b[--i] = 48 + (n - q * 10);
+      n = q;
+    }
+    b[--i] = 48 + n;
+  }
+
   ok(): void {
-    this.raw('+OK\r\n');
+    this.ensure(5);
+    const b = this.buf;
+    const l = this.len;
+    b[l] = 43; // +OK\r\n
+    b[l + 1] = 79;
+    b[l + 2] = 75;
+    b[l + 3] = CR;
+    b[l + 4] = LF;
+    this.len = l + 5;
   }
   simple(s: string): void {
     this.raw(`+${s}\r\n`);
@@ -250,24 +302,52 @@ export class ReplyWriter {
     this.raw(`-${s.replace(/[\r\n]+/g, ' ')}\r\n`);
   }
   int(n: number | bigint): void {
+    if (typeof n === 'number' && n >= 0 && n <= 0xffffffff && Number.isInteger(n)) {
+      this.ensure(14);
+      this.buf[this.len++] = 58; // ':'
+      this.digits(n);
+      this.buf[this.len++] = CR;
+      this.buf[this.len++] = LF;
+      return;
+    }
     this.raw(`:${n}\r\n`);
   }
   bulk(b: Buffer | string | null | undefined): void {
     if (b === null || b === undefined) return this.nil();
     if (typeof b === 'string') b = Buffer.from(b);
-    this.ensure(b.length + 16);
-    this.len += this.buf.write(`$${b.length}\r\n`, this.len, 'latin1');
-    b.copy(this.buf, this.len);
-    this.len += b.length;
-    this.buf[this.len++] = CR;
-    this.buf[this.len++] = LF;
+    const n = b.length;
+    this.ensure(n + 16);
+    const out = this.buf;
+    out[this.len++] = 36; // '$'
+    this.digits(n);
+    let l = this.len;
+    out[l++] = CR;
+    out[l++] = LF;
+    if (n <= 64) {
+      for (let i = 0; i < n; i++) out[l + i] = b[i];
+    } else out.set(b, l);
+    l += n;
+    out[l++] = CR;
+    out[l++] = LF;
+    this.len = l;
   }
   /** A bulk string whose content is ASCII. */
   bulkStr(s: string): void {
     this.raw(`$${s.length}\r\n${s}\r\n`);
   }
   nil(): void {
-    this.raw(this.resp === 3 ? '_\r\n' : '$-1\r\n');
+    this.ensure(5);
+    const b = this.buf;
+    let l = this.len;
+    if (this.resp === 3) b[l++] = 95; // _\r\n
+    else {
+      b[l++] = 36; // $-1\r\n
+      b[l++] = 45;
+      b[l++] = 49;
+    }
+    b[l++] = CR;
+    b[l++] = LF;
+    this.len = l;
   }
   nilArray(): void {
     this.raw(this.resp === 3 ? '_\r\n' : '*-1\r\n');

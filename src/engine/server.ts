@@ -23,8 +23,6 @@ const MULTI_IMMEDIATE = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'r
 
 interface Conn extends ClientState {
   parser: RequestParser;
-  queue: Buffer[][];
-  qpos: number;
   protoErr: string | null;
 }
 
@@ -42,6 +40,9 @@ export class EngineServer implements ServerApi {
   private ready: string[] = [];
   private dirtySet = new Set<Conn>();
   private running = false;
+  /** the last resolved top-level command's name as sent, and its spec (resolve's fast path) */
+  private lastName: Buffer = Buffer.alloc(0);
+  private lastSpec: CommandSpec | null = null;
 
   constructor(
     path: string,
@@ -97,8 +98,6 @@ export class EngineServer implements ServerApi {
       addr: `${sock.remoteAddress}:${sock.remotePort}`,
       laddr: `${sock.localAddress}:${sock.localPort}`,
       parser: new RequestParser(),
-      queue: [],
-      qpos: 0,
       protoErr: null,
     };
     this.clients.set(c.id, c);
@@ -109,17 +108,8 @@ export class EngineServer implements ServerApi {
 
   private onData(c: Conn, chunk: Buffer): void {
     if (c.closed || c.protoErr) return;
+    // commands are parsed as they run (drain), so a pipeline's argument arrays die young
     c.parser.feed(chunk);
-    try {
-      for (;;) {
-        const cmd = c.parser.next();
-        if (!cmd) break;
-        c.queue.push(cmd);
-      }
-    } catch (e) {
-      if (!(e instanceof ProtocolError)) throw e;
-      c.protoErr = e.message;
-    }
     this.run(c);
   }
 
@@ -146,20 +136,25 @@ export class EngineServer implements ServerApi {
     this.flushDirty();
   }
 
+  /** Parses and runs the client's buffered commands until none is complete or it blocks. */
   private drain(c: Conn): void {
-    while (c.qpos < c.queue.length && !c.blocked && !c.closed && !c.closeAfterFlush) {
-      const argv = c.queue[c.qpos];
-      c.qpos++;
+    const parser = c.parser;
+    while (!c.protoErr && !c.blocked && !c.closed && !c.closeAfterFlush) {
+      let argv: Buffer[] | null;
+      try {
+        argv = parser.next();
+      } catch (e) {
+        if (!(e instanceof ProtocolError)) throw e;
+        c.protoErr = e.message;
+        break;
+      }
+      if (!argv) break;
       this.execute(c, argv);
       if (this.ready.length) this.serveReady();
     }
-    if (c.qpos >= c.queue.length) {
-      c.queue = [];
-      c.qpos = 0;
-      if (c.protoErr && !c.blocked && !c.closeAfterFlush) {
-        c.out.error(`ERR ${c.protoErr}`);
-        c.closeAfterFlush = true;
-      }
+    if (c.protoErr && !c.blocked && !c.closed && !c.closeAfterFlush) {
+      c.out.error(`ERR ${c.protoErr}`);
+      c.closeAfterFlush = true;
     }
     this.dirtySet.add(c);
   }
@@ -193,8 +188,22 @@ export class EngineServer implements ServerApi {
 
   /** Resolves a command (and subcommand) or returns the error text. */
   private resolve(argv: Buffer[]): CommandSpec | string {
-    const raw = kstr(argv[0]);
-    let spec = RAW_NAMES.get(raw);
+    // a pipeline usually repeats one command: compare its name's bytes with the last one's
+    const a0 = argv[0];
+    const last = this.lastName;
+    let spec: CommandSpec | undefined;
+    if (a0.length === last.length && this.lastSpec && !this.lastSpec.subs) {
+      let i = 0;
+      while (i < a0.length && a0[i] === last[i]) i++;
+      if (i === a0.length) spec = this.lastSpec;
+    }
+    if (spec) {
+      const n = argv.length;
+      if ((spec.arity > 0 && n !== spec.arity) || n < -spec.arity) return `ERR wrong number of arguments for '${spec.name}' command`;
+      return spec;
+    }
+    const raw = kstr(a0);
+    spec = RAW_NAMES.get(raw);
     const name = spec ? spec.name : raw.toLowerCase();
     if (!spec) {
       spec = COMMANDS.get(name);
@@ -214,6 +223,11 @@ export class EngineServer implements ServerApi {
     const n = argv.length;
     if ((spec.arity > 0 && n !== spec.arity) || n < -spec.arity) {
       return `ERR wrong number of arguments for '${spec.name}' command`;
+    }
+    if (spec.base === spec.name) {
+      // a top-level command (no subcommand): remember its spelling
+      this.lastName = Buffer.from(a0);
+      this.lastSpec = spec;
     }
     return spec;
   }

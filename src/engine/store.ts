@@ -52,23 +52,13 @@ export interface KeyMeta {
   stream?: StreamMeta;
   ts?: TsMeta;
   /** cached string value (small strings only), so GET needs no query */
-  sval?: Buffer;
+  sval: Buffer | undefined;
+  /** index of this key's held row write in the Store's pending arrays; -1 = none */
+  pi: number;
 }
 
 const SVAL_MAX = 4096;
 
-/**
- * A `keys` row write held until the end of the transaction (strings and metadata values), so a
- * pipeline's writes go to SQLite in a few multi-row statements instead of one statement each.
- * `ins`: the row does not exist in SQLite yet. The latest state wins; exp and type come from the
- * meta at flush time.
- */
-interface PendingRow {
-  ins: boolean;
-  db: number;
-  key: Buffer;
-  val: Buffer | null;
-}
 
 /** Rows per multi-row flush statement, largest first (the last size must be 1). */
 const FLUSH_SIZES = [128, 16, 1];
@@ -101,8 +91,6 @@ export function kstr(b: Buffer): string {
   return (b as unknown as { latin1Slice(s: number, e: number): string }).latin1Slice(0, b.length);
 }
 
-const EMPTY = Buffer.alloc(0);
-
 /** `(?, ?, ?), (?, ?, ?)`: n rows of w parameters. */
 function rowsSql(n: number, w: number): string {
   const row = `(${new Array(w).fill('?').join(', ')})`;
@@ -118,8 +106,18 @@ export class Store {
   private wantTx = false;
   private beginStmt!: Statement;
   private commitStmt!: Statement;
-  /** key-row writes of the current transaction, flushed before COMMIT or any other keys statement */
-  private pending = new Map<KeyMeta, PendingRow>();
+  /**
+   * Key-row writes held until the end of the transaction (strings and metadata values), so a
+   * pipeline's writes go to SQLite in a few multi-row statements instead of one statement each;
+   * flushed before COMMIT or any other keys statement. Parallel arrays indexed by KeyMeta.pi (no
+   * object per write): pKey null = update of an existing row, else insert (the row is not in
+   * SQLite yet). The latest value wins; exp and type come from the meta at flush time. A deleted
+   * key's slot has pMeta null.
+   */
+  private pMeta: Array<KeyMeta | null> = [];
+  private pKey: Array<Buffer | null> = [];
+  private pDb: number[] = [];
+  private pVal: Array<Buffer | null> = [];
   private insRows: unknown[] = [];
   private updRows: unknown[] = [];
   private rowStmts = new Map<(n: number) => string, Statement[]>();
@@ -169,7 +167,7 @@ export class Store {
     }>;
     const byId = new Map<number, KeyMeta>();
     for (const r of rows) {
-      const m: KeyMeta = { id: r.id, type: r.type, exp: r.exp, n: 0 };
+      const m: KeyMeta = { id: r.id, type: r.type, exp: r.exp, n: 0, sval: undefined, pi: -1 };
       if (r.type === T_STREAM && r.val) m.stream = JSON.parse(r.val.toString()) as StreamMeta;
       if (r.type === T_TS && r.val) {
         m.ts = JSON.parse(r.val.toString()) as TsMeta;
@@ -232,19 +230,28 @@ export class Store {
 
   /** Writes the held key rows: inserts, then updates, each in multi-row statements. */
   flushPending(): void {
-    if (this.pending.size === 0) return;
+    const metas = this.pMeta;
+    const n = metas.length;
+    if (n === 0) return;
     const ins = this.insRows;
     const upd = this.updRows;
-    for (const [m, p] of this.pending) {
-      if (p.ins) {
-        ins.push(m.id, p.db, p.key, m.type, m.exp, p.val);
+    const keys = this.pKey;
+    const vals = this.pVal;
+    const dbs = this.pDb;
+    for (let i = 0; i < n; i++) {
+      const m = metas[i];
+      if (!m) continue;
+      m.pi = -1;
+      const key = keys[i];
+      if (key !== null) {
+        ins.push(m.id, dbs[i], key, m.type, m.exp, vals[i]);
         if (ins.length === FLUSH_MAX * 6) this.runRows(ins, 6, INS_SQL);
       } else {
-        upd.push(m.id, m.exp, p.val);
+        upd.push(m.id, m.exp, vals[i]);
         if (upd.length === FLUSH_MAX * 3) this.runRows(upd, 3, UPD_SQL);
       }
     }
-    this.pending.clear();
+    this.clearPending();
     this.runRows(ins, 6, INS_SQL);
     this.runRows(upd, 3, UPD_SQL);
   }
@@ -271,9 +278,29 @@ export class Store {
     args.length = 0;
   }
 
+  private clearPending(): void {
+    this.pMeta.length = 0;
+    this.pKey.length = 0;
+    this.pDb.length = 0;
+    this.pVal.length = 0;
+  }
+
+  /** Holds a key-row write (key: the row is new) until the end of the transaction. */
+  private hold(m: KeyMeta, db: number, key: Buffer | null, val: Buffer | null): void {
+    m.pi = this.pMeta.length;
+    this.pMeta.push(m);
+    this.pKey.push(key);
+    this.pDb.push(db);
+    this.pVal.push(val);
+  }
+
   /** Looks a key up, deleting it first when it has expired (lazy expiry). */
   lookup(db: number, key: Buffer): KeyMeta | undefined {
-    const k = kstr(key);
+    return this.lookupK(db, kstr(key));
+  }
+
+  /** lookup() by the key's map string (kstr), for callers that need the string too. */
+  lookupK(db: number, k: string): KeyMeta | undefined {
     const m = this.dbs[db].get(k);
     if (m && m.exp !== 0 && m.exp <= Date.now()) {
       this.deleteKey(db, k, m);
@@ -282,24 +309,32 @@ export class Store {
     return m;
   }
 
-  createKey(db: number, key: Buffer, type: number, val: Buffer | null = null, exp = 0): KeyMeta {
-    const m: KeyMeta = { id: this.nextId++, type, exp, n: 0 };
+  /** Creates a key; k is kstr(key) when the caller has it. */
+  createKey(db: number, key: Buffer, type: number, val: Buffer | null = null, exp = 0, k?: string): KeyMeta {
+    const m: KeyMeta = { id: this.nextId++, type, exp, n: 0, sval: undefined, pi: -1 };
     if (type === T_STRING) {
       if (this.wantTx && !this.inTx) this.openTx();
       // held until commit; the request buffer it slices is not reused before then
-      this.pending.set(m, { ins: true, db, key, val });
-      if (val) this.cacheVal(m, val);
+      if (val) {
+        this.cacheVal(m, val);
+        this.hold(m, db, key, m.sval ?? val);
+      } else this.hold(m, db, key, val);
       if (!this.inTx) this.flushPending();
     } else this.st('INSERT INTO keys (id, db, key, type, exp, val) VALUES (?, ?, ?, ?, ?, ?)').run(m.id, db, key, type, exp, val);
-    this.dbs[db].set(kstr(key), m);
+    this.dbs[db].set(k ?? kstr(key), m);
     return m;
   }
 
   deleteKey(db: number, k: string, m: KeyMeta): void {
     this.dbs[db].delete(k);
-    const p = this.pending.get(m);
-    if (p) this.pending.delete(m);
-    if (!p?.ins) this.st('DELETE FROM keys WHERE id = ?').run(m.id);
+    let ins = false;
+    if (m.pi >= 0) {
+      ins = this.pKey[m.pi] !== null;
+      this.pMeta[m.pi] = null;
+      this.pVal[m.pi] = null;
+      m.pi = -1;
+    }
+    if (!ins) this.st('DELETE FROM keys WHERE id = ?').run(m.id);
     this.deleteContent(m);
   }
 
@@ -326,17 +361,19 @@ export class Store {
   setExp(m: KeyMeta, exp: number): void {
     m.exp = exp;
     // a held row is written with the meta's expiry
-    if (!this.pending.has(m)) this.st('UPDATE keys SET exp = ? WHERE id = ?').run(exp, m.id);
+    if (m.pi < 0) this.st('UPDATE keys SET exp = ? WHERE id = ?').run(exp, m.id);
   }
 
   /** Sets the row's value (and, with exp given, its expiry); written at commit. */
   setVal(m: KeyMeta, val: Buffer, exp?: number): void {
     if (this.wantTx && !this.inTx) this.openTx();
     if (exp !== undefined) m.exp = exp;
-    const p = this.pending.get(m);
-    if (p) p.val = val;
-    else this.pending.set(m, { ins: false, db: 0, key: EMPTY, val });
-    if (m.type === T_STRING) this.cacheVal(m, val);
+    if (m.type === T_STRING) {
+      this.cacheVal(m, val);
+      if (m.sval) val = m.sval;
+    }
+    if (m.pi >= 0) this.pVal[m.pi] = val;
+    else this.hold(m, 0, null, val);
     if (!this.inTx) this.flushPending();
   }
 
@@ -347,8 +384,8 @@ export class Store {
 
   getVal(m: KeyMeta): Buffer {
     if (m.sval) return m.sval;
-    const p = this.pending.get(m);
-    if (p?.val) return p.val;
+    const pv = m.pi >= 0 ? this.pVal[m.pi] : null;
+    if (pv) return pv;
     const v = this.st('SELECT val FROM keys WHERE id = ?').pluck().get(m.id) as Buffer;
     if (v.length <= SVAL_MAX) m.sval = v;
     return v;
@@ -388,7 +425,8 @@ export class Store {
   }
 
   flushAll(): void {
-    this.pending.clear();
+    for (const m of this.pMeta) if (m) m.pi = -1;
+    this.clearPending();
     for (const t of ['hash', 'sets', 'zset', 'stream', 'ts', 'keys']) this.st(`DELETE FROM ${t}`).run();
     for (const d of this.dbs) d.clear();
   }

@@ -1,18 +1,23 @@
 // String commands. A string's value lives in keys.val, so SET/GET touch one row (written at commit).
 import { def, err, getTyped, lower, parseBig, parseInt64, E_SYNTAX, type ClientState, type ServerApi } from '../core.js';
-import { T_STRING, kstr } from '../store.js';
+import { T_STRING, kstr, type KeyMeta } from '../store.js';
 
 /** Writes a string value; exp: absolute ms, 0 = none, -1 = keep the current TTL. */
 export function writeString(srv: ServerApi, c: ClientState, key: Buffer, val: Buffer, exp: number): void {
+  const k = kstr(key);
+  writeStringAt(srv, c, key, k, srv.store.lookupK(c.db, k), val, exp);
+}
+
+/** writeString() for a caller that already looked the key up: k = kstr(key), m = its meta. */
+function writeStringAt(srv: ServerApi, c: ClientState, key: Buffer, k: string, m: KeyMeta | undefined, val: Buffer, exp: number): void {
   const st = srv.store;
-  const m = st.lookup(c.db, key);
   if (m && m.type === T_STRING) {
     st.setVal(m, val, exp === -1 ? undefined : exp);
   } else {
-    if (m) st.deleteKey(c.db, kstr(key), m);
-    st.createKey(c.db, key, T_STRING, val, exp === -1 ? 0 : exp);
+    if (m) st.deleteKey(c.db, k, m);
+    st.createKey(c.db, key, T_STRING, val, exp === -1 ? 0 : exp, k);
   }
-  srv.touch(c.db, key);
+  srv.touch(c.db, k);
 }
 
 function getString(srv: ServerApi, c: ClientState, key: Buffer): Buffer | null {
@@ -32,6 +37,13 @@ function parseExpire(b: Buffer, unitMs: number, absolute: boolean, cmd: string):
 }
 
 def('set', -3, 'write denyoom', [1, 1, 1], (c, a, srv) => {
+  if (a.length === 3) {
+    // plain SET key value: one key lookup
+    const k = kstr(a[1]);
+    writeStringAt(srv, c, a[1], k, srv.store.lookupK(c.db, k), a[2], 0);
+    c.out.ok();
+    return;
+  }
   let nx = false;
   let xx = false;
   let get = false;
@@ -52,7 +64,8 @@ def('set', -3, 'write denyoom', [1, 1, 1], (c, a, srv) => {
     } else err(E_SYNTAX);
   }
   const st = srv.store;
-  const m = st.lookup(c.db, a[1]);
+  const k = kstr(a[1]);
+  const m = st.lookupK(c.db, k);
   let old: Buffer | null = null;
   if (get && m) {
     if (m.type !== T_STRING) err('WRONGTYPE Operation against a key holding the wrong kind of value');
@@ -63,7 +76,7 @@ def('set', -3, 'write denyoom', [1, 1, 1], (c, a, srv) => {
     else c.out.nil();
     return;
   }
-  writeString(srv, c, a[1], a[2], keep ? -1 : exp);
+  writeStringAt(srv, c, a[1], k, m, a[2], keep ? -1 : exp);
   if (get) c.out.bulk(old);
   else c.out.ok();
 });
