@@ -1,10 +1,9 @@
 // The hxredis CLI as a user runs it (its own process, from source through tsx): help and exit
-// codes, all-or-nothing import, his import, and `engine`.
+// codes, all-or-nothing import.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { HGrid, ZincReader } from 'haystack-core';
 import { ROOT, cliArgs, tempDir } from '../server/helpers.js';
 
@@ -33,7 +32,6 @@ function hxAsync(args: string[]): Promise<{ code: number | null; out: string }> 
   });
 }
 
-const DEMO = join(ROOT, 'data/carytown/carytown.zinc');
 
 describe('help and exit codes', () => {
   it('--help on every command exits 0; no command or a bad one exits 2', async () => {
@@ -95,47 +93,5 @@ describe('import', () => {
     const r = hx(['import', '--data', join(d, 'db'), f]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/x\.zinc: row 2 \(line 4\): invalid Zinc/);
-  });
-});
-
-
-describe('his import', () => {
-  it('imports Carytown history grids, converting to the point tz; a file with no point fails', () => {
-    const d = dir();
-    expect(hx(['import', '--data', d, DEMO]).code).toBe(0);
-    const f = join(ROOT, 'data/carytown/p_demo_r_23a44701-3940e690.zinc');
-    const r = hx(['his', 'import', '--data', d, f]);
-    expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/imported 6 history items from 1 file/);
-    const orphan = join(d, 'orphan.zinc');
-    writeFileSync(orphan, 'ver:"3.0"\nts,val\n2020-01-01T00:00:00Z UTC,1\n');
-    const bad = hx(['his', 'import', '--data', d, orphan]);
-    expect(bad.code).toBe(1);
-    expect(bad.err).toMatch(/orphan\.zinc: no point/);
-  });
-});
-
-
-describe('engine', () => {
-  it('runs the embedded engine standalone and prints its URL', async () => {
-    const proc = spawn(process.execPath, cliArgs(['engine', '--memory', '--port', '0']), { cwd: dir(), stdio: ['ignore', 'pipe', 'pipe'] });
-    const url = await new Promise<string>((res, rej) => {
-      let out = '';
-      proc.stdout.on('data', (c: Buffer) => {
-        out += c.toString();
-        const m = /redis:\/\/\S+/.exec(out);
-        if (m) res(m[0]);
-      });
-      proc.on('exit', (c) => rej(new Error(`engine exited ${c}`)));
-    });
-    const r = new Redis(url);
-    try {
-      expect(await r.ping()).toBe('PONG');
-    } finally {
-      r.disconnect();
-    }
-    const exited = new Promise<number | null>((res) => proc.once('exit', (c) => res(c)));
-    proc.kill('SIGTERM');
-    expect(await exited).toBe(0);
   });
 });
