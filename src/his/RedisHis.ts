@@ -14,9 +14,9 @@ import { toRel } from '../folio/refs.js';
 import type { FolioContext, HisItem, HisWriteResult } from '../folio/types.js';
 import { acquireCommitConn, makeCommitPool, storageError, type CommitPool } from '../storage/connection.js';
 import { detectBackend, openTsClient, type Detection, type HisBackend, type TsClient } from './backend.js';
-import { decodeMember, encodeMember, memberMs, toHisItem, tsCanHold, tsNumber } from './codec.js';
+import { decodeMember, encodeMember, encodeMemberAt, memberMs, NumText, toHisItem, tsCanHold, tsNumber } from './codec.js';
 import { hisReadCheck, hisWriteCheck, type HisConfig } from './config.js';
-import { normalizeColumns, normalizeItems, type HisColumns, type SItem, type SVal } from './normalize.js';
+import { normalizeColumns, normalizeItemsFast, type HisColumns, type NumCols, type SItem, type SVal } from './normalize.js';
 import { msOf, toDateTime } from './tz.js';
 
 export type { HisBackend } from './backend.js';
@@ -110,13 +110,18 @@ function fmtNum(v: number): string {
   return String(v);
 }
 
-/** Runs `tasks` with at most `limit` in flight. */
-async function runLimited(tasks: (() => Promise<void>)[], limit: number): Promise<void> {
+/**
+ * Runs `tasks` with at most `limit` in flight. `afterLastStarted` runs once, synchronously after the
+ * last task was started (a task that sends a command sends it before its first await).
+ */
+async function runLimited(tasks: (() => Promise<void>)[], limit: number, afterLastStarted?: () => void): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < tasks.length) {
       const t = tasks[next++] as () => Promise<void>;
-      await t();
+      const p = t();
+      if (next === tasks.length) afterLastStarted?.();
+      await p;
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
@@ -192,6 +197,9 @@ export class RedisHis {
         }
       }
       st.detection = d;
+      // connect the TimeSeries client now, so the first write does not wait for it (a failure here
+      // is reported by that write, which connects again)
+      if (d.backend === 'timeseries' && !st.closed) this.tsClient().catch(() => undefined);
       this.folio.log(`hxredis ${this.folio.keys.name}: history backend ${d.backend} (${d.how}: ${d.detail})`);
       return d;
     })();
@@ -214,7 +222,7 @@ export class RedisHis {
     const rec = this.folio.readRecChecked(id, this.cx, true);
     if (items.length === 0) return { count: 0 };
     const cfg = hisWriteCheck(rec);
-    const norm = normalizeItems(cfg, items, opts);
+    const norm = normalizeItemsFast(cfg, items, opts);
     return this.writeNormalized(rec, cfg, norm, opts);
   }
 
@@ -251,7 +259,7 @@ export class RedisHis {
   private async writeNormalized(
     rec: HDict,
     cfg: HisConfig,
-    data: SItem[] | { ts: Float64Array; val: Float64Array },
+    data: SItem[] | NumCols,
     opts: HisWriteOptions,
   ): Promise<HisWriteResult> {
     const abs = this.folio.absId(rec.get('id') as HRef);
@@ -265,20 +273,17 @@ export class RedisHis {
       if (opts.clearAll) await this.clearAllRel(rel);
       let stats: Stats | undefined;
       const hasValues = Array.isArray(data) ? data.some((i) => i.v !== null) : n > 0;
-      let layout = await this.layoutOfRel(rel);
-      if (layout === undefined && !hasValues) {
+      // a write with values decides the layout itself (ensureLayout): no separate lookup first
+      if (!hasValues && (await this.layoutOfRel(rel)) === undefined) {
         // only removals (or nothing) on a point with no history: nothing to do
         stats = { size: 0, first: undefined, last: undefined };
       } else {
-        const holdable = Array.isArray(data)
-          ? data.every((i) => tsCanHold(i.ms, i.v))
-          : (data.ts[0] ?? 0) >= 0 && data.val.every((v) => Number.isFinite(v));
-        layout = await this.ensureLayout(rel, cfg, holdable);
+        const holdable = Array.isArray(data) ? data.every((i) => tsCanHold(i.ms, i.v)) : (data.ts[0] ?? 0) >= 0 && allFinite(data.val);
+        const layout = await this.ensureLayout(rel, cfg, holdable);
         if (layout === 'ts') {
           stats = await this.tsWrite(rec, cfg, rel, data, clear);
         } else {
-          const items = Array.isArray(data) ? data : columnsToItems(cfg, data);
-          stats = await this.zsetWrite(rel, items, clear);
+          stats = await this.zsetWrite(rel, cfg, data, clear);
         }
       }
       this.setTags(cfg, abs, rel, stats);
@@ -322,14 +327,19 @@ export class RedisHis {
    */
   private async ensureLayout(rel: string, cfg: HisConfig, holdable: boolean): Promise<HisLayout> {
     const keys = this.folio.keys;
-    let lay = await this.layoutOfRel(rel);
+    let lay = this.st.layouts.get(rel);
     if (lay === undefined) {
       const backend = await this.detectBackend();
       const want: HisLayout = backend === 'timeseries' && (cfg.kind === 'Number' || cfg.kind === 'Bool') && holdable ? 'ts' : 'zset';
-      const res = await this.folio.main.multi().hsetnx(keys.hisMeta(rel), 'layout', want).hget(keys.hisMeta(rel), 'layout').exec();
-      const cur = res?.[1]?.[1];
-      lay = cur === 'ts' || cur === 'zset' ? cur : want;
-      if (lay === 'ts') await this.ensureTsKey(rel, cfg);
+      if (want === 'zset') {
+        const res = await this.folio.main.multi().hsetnx(keys.hisMeta(rel), 'layout', want).hget(keys.hisMeta(rel), 'layout').exec();
+        const cur = res?.[1]?.[1];
+        lay = cur === 'ts' || cur === 'zset' ? cur : want;
+        // a ts point found here (decided by another writer): make sure its series exists
+        if (lay === 'ts') await this.ensureTsKey(rel, cfg);
+      } else {
+        lay = await this.ensureTsKey(rel, cfg, true);
+      }
       this.st.layouts.set(rel, lay);
     }
     if (lay === 'ts' && !holdable) {
@@ -344,34 +354,49 @@ export class RedisHis {
     return this.st.pool;
   }
 
-  /** Runs `f` on a dedicated connection (for WATCH ... MULTI/EXEC). */
-  private async withConn<T>(f: (c: Redis) => Promise<T>): Promise<T> {
+  /**
+   * Runs `f` on a dedicated connection (for WATCH ... MULTI/EXEC). The connection is UNWATCHed
+   * before it goes back unless `f` cleared `w.watching` (an EXEC, run or aborted, ends the WATCH).
+   */
+  private async withConn<T>(f: (c: Redis, w: { watching: boolean }) => Promise<T>): Promise<T> {
     const pool = this.pool();
     const c = await acquireCommitConn(pool);
+    const w = { watching: true };
     try {
-      return await f(c);
+      return await f(c, w);
     } finally {
-      await c.unwatch().catch(() => undefined);
+      if (w.watching) await c.unwatch().catch(() => undefined);
       await pool.release(c).catch(() => undefined);
     }
   }
 
-  /** Creates the point's series (DUPLICATE_POLICY LAST, labels) if the meta still says ts. */
-  private async ensureTsKey(rel: string, _cfg: HisConfig): Promise<void> {
+  /**
+   * Creates the point's series (DUPLICATE_POLICY LAST, labels) if the meta says ts — or, with
+   * `decide`, if the meta is still empty, setting `layout=ts` in the same MULTI (a point's first
+   * write). Two round trips: `WATCH meta` + `HGET layout` pipelined, then `MULTI [HSETNX]
+   * TS.CREATE EXEC` (EXEC ends the WATCH). Resolves to the layout the meta holds.
+   */
+  private async ensureTsKey(rel: string, _cfg: HisConfig, decide = false): Promise<HisLayout> {
     const keys = this.folio.keys;
+    const meta = keys.hisMeta(rel);
     const key = keys.hisTs(rel);
-    await this.withConn(async (c) => {
+    return this.withConn(async (c, w) => {
       for (let attempt = 0; attempt < 10; attempt++) {
-        await c.watch(keys.hisMeta(rel));
-        if ((await c.hget(keys.hisMeta(rel), 'layout')) !== 'ts') return;
-        const res = await c
-          .multi()
-          .call('TS.CREATE', key, 'DUPLICATE_POLICY', 'LAST', 'LABELS', 'hxfolio', keys.name, 'hxpoint', rel)
-          .exec();
+        w.watching = true;
+        const pre = (await c.pipeline().watch(meta).hget(meta, 'layout').exec()) ?? [];
+        for (const [err] of pre) if (err) throw err;
+        const cur = pre[1]?.[1];
+        if (cur === 'zset') return 'zset';
+        if (cur !== 'ts' && !decide) return 'zset';
+        const m = c.multi();
+        if (cur !== 'ts') m.hsetnx(meta, 'layout', 'ts');
+        m.call('TS.CREATE', key, 'DUPLICATE_POLICY', 'LAST', 'LABELS', 'hxfolio', keys.name, 'hxpoint', rel);
+        const res = await m.exec();
+        w.watching = false;
         if (res === null) continue;
-        const err = res[0]?.[0];
+        const err = res[res.length - 1]?.[0];
         if (err && !/already exists/i.test(errText(err))) throw err;
-        return;
+        return 'ts';
       }
       throw new StorageError(`his: could not create the series of @${rel}: too much contention`);
     });
@@ -428,29 +453,69 @@ export class RedisHis {
   /**
    * One MULTI per point, guarded by WATCH: existing samples at the written timestamps are removed
    * (exactly one sample per timestamp), removals and `clear` applied, new members added, and the
-   * stats for the transient tags read in the same transaction.
+   * stats for the transient tags read in the same transaction. Two round trips when nothing is
+   * overwritten: `WATCH` + layout + `ZCOUNT` of the written range pipelined, then `MULTI ... EXEC`
+   * (which ends the WATCH, so no `UNWATCH`); the members at overwritten timestamps are read
+   * (watched) only when the range already holds samples. The ZADD arguments are built once, not
+   * per retry, with each timestamp's text shared by score and member.
    */
-  private async zsetWrite(rel: string, items: SItem[], clear?: { start: number; end: number }): Promise<Stats> {
+  private async zsetWrite(rel: string, cfg: HisConfig, data: SItem[] | NumCols, clear?: { start: number; end: number }): Promise<Stats> {
     const keys = this.folio.keys;
     const zkey = keys.hisZset(rel);
     const meta = keys.hisMeta(rel);
-    const adds = items.filter((i) => i.v !== null);
-    const min = items[0]?.ms;
-    const max = items[items.length - 1]?.ms;
-    return this.withConn(async (c) => {
+    const n = Array.isArray(data) ? data.length : data.ts.length;
+    const msAt = Array.isArray(data) ? (i: number) => (data[i] as SItem).ms : (i: number) => data.ts[i] as number;
+    const min = n > 0 ? msAt(0) : undefined;
+    const max = n > 0 ? msAt(n - 1) : undefined;
+
+    // ZADD argument chunks: score, member, ...
+    const chunks: string[][] = [];
+    if (Array.isArray(data)) {
+      let cur: string[] = [];
+      for (const it of data) {
+        if (it.v === null) continue;
+        const t = String(it.ms);
+        cur.push(t, encodeMemberAt(t, it.v));
+        if (cur.length >= 2 * ZADD_CHUNK) {
+          chunks.push(cur);
+          cur = [];
+        }
+      }
+      if (cur.length > 0) chunks.push(cur);
+    } else {
+      const { ts, val } = data;
+      const bool = cfg.kind === 'Bool';
+      const nums = new NumText();
+      for (let i = 0; i < n; i += ZADD_CHUNK) {
+        const end = Math.min(n, i + ZADD_CHUNK);
+        const args: string[] = new Array(2 * (end - i));
+        let k = 0;
+        for (let j = i; j < end; j++) {
+          const t = String(ts[j]);
+          const v = val[j] as number;
+          args[k++] = t;
+          args[k++] = bool ? (v !== 0 ? `${t}|b:1` : `${t}|b:0`) : `${t}|n:${nums.get(v)}`;
+        }
+        chunks.push(args);
+      }
+    }
+
+    return this.withConn(async (c, w) => {
       for (let attempt = 0; attempt < 20; attempt++) {
-        await c.watch(zkey, meta);
-        const pre = c.pipeline().hget(meta, 'layout');
+        const pre = c.pipeline().watch(zkey, meta).hget(meta, 'layout');
         if (min !== undefined) pre.zcount(zkey, min, max as number);
+        w.watching = true;
         const preRes = (await pre.exec()) ?? [];
-        const layout = preRes[0]?.[1];
+        for (const [err] of preRes) if (err) throw err;
+        const layout = preRes[1]?.[1];
         if (layout !== 'zset' && layout !== null) throw new StorageError(`his: layout of @${rel} changed to ${String(layout)} during a write`);
-        const overlap = Number(preRes[1]?.[1] ?? 0);
+        const overlap = Number(preRes[2]?.[1] ?? 0);
         // existing members at the written timestamps (found while watched, removed in the MULTI)
         let gone: string[] | undefined;
-        if (overlap > 0 && overlap <= 4 * items.length + 1000) {
+        if (overlap > 0 && overlap <= 4 * n + 1000) {
           const existing = (await c.zrangebyscore(zkey, min as number, max as number)) as string[];
-          const written = new Set(items.map((i) => i.ms));
+          const written = new Set<number>();
+          for (let i = 0; i < n; i++) written.add(msAt(i));
           gone = existing.filter((mem) => written.has(memberMs(mem)));
         }
         const m = c.multi();
@@ -459,19 +524,12 @@ export class RedisHis {
         if (gone) {
           for (let i = 0; i < gone.length; i += ZADD_CHUNK) m.zrem(zkey, ...gone.slice(i, i + ZADD_CHUNK));
         } else if (overlap > 0) {
-          for (const it of items) m.zremrangebyscore(zkey, it.ms, it.ms);
+          for (let i = 0; i < n; i++) m.zremrangebyscore(zkey, msAt(i), msAt(i));
         }
-        for (let i = 0; i < adds.length; i += ZADD_CHUNK) {
-          const args: (string | number)[] = [];
-          const end = Math.min(i + ZADD_CHUNK, adds.length);
-          for (let j = i; j < end; j++) {
-            const it = adds[j] as SItem;
-            args.push(it.ms, encodeMember(it.ms, it.v as Exclude<SVal, null>));
-          }
-          m.zadd(zkey, ...args);
-        }
+        for (const args of chunks) m.zadd(zkey, ...args);
         m.zcard(zkey).zrange(zkey, '0', '0').zrange(zkey, '-1', '-1');
         const res = await m.exec();
+        w.watching = false; // EXEC ended the WATCH, whether it ran or was aborted
         if (res === null) continue; // a concurrent write touched the point: retry
         for (const [err] of res) if (err) throw err;
         const size = Number(res[res.length - 3]?.[1] ?? 0);
@@ -549,6 +607,7 @@ export class RedisHis {
     const failures: { index: number; msg: string }[] = [];
     const tasks: (() => Promise<void>)[] = [];
     const B = this.st.batchSize;
+    const nums = new NumText();
     for (let i = 0; i < ts.length; i += B) {
       const start = i;
       const end = Math.min(i + B, ts.length);
@@ -559,7 +618,7 @@ export class RedisHis {
         for (let j = start; j < end; j++) {
           args[k++] = key;
           args[k++] = String(ts[j]);
-          args[k++] = fmtNum(val[j] as number);
+          args[k++] = nums.get(val[j] as number);
         }
         const reply = await send(args);
         if (!Array.isArray(reply) || reply.length !== end - start) {
@@ -577,7 +636,13 @@ export class RedisHis {
         await send(['TS.DEL', key, String(ms), String(ms)]).catch(ignoreMissing);
       });
     }
-    await runLimited(tasks, this.st.inFlight);
+    // TS.INFO for the tags goes out right behind the last batch on the same connection (node-redis
+    // keeps the order), so its reply covers this write without another round trip
+    let info: Promise<unknown> | undefined;
+    await runLimited(tasks, this.st.inFlight, () => {
+      info = send(['TS.INFO', key]);
+      info.catch(() => undefined);
+    });
 
     if (failures.length > 0) {
       failures.sort((a, b) => a.index - b.index);
@@ -586,7 +651,7 @@ export class RedisHis {
         const items: SItem[] = failures.map((f) => ({ ms: ts[f.index] as number, v: cfg.kind === 'Bool' ? val[f.index] !== 0 : (val[f.index] as number) }));
         this.st.layouts.delete(rel);
         const lay = await this.ensureLayout(rel, cfg, true);
-        if (lay === 'zset') return this.zsetWrite(rel, items);
+        if (lay === 'zset') return this.zsetWrite(rel, cfg, items);
         await this.ensureTsKey(rel, cfg);
         return this.tsWrite(rec, cfg, rel, items, undefined, true);
       }
@@ -595,13 +660,19 @@ export class RedisHis {
       const more = failures.length > 1 ? ` (and ${failures.length - 1} more rejected samples)` : '';
       throw new HisWriteError(rec, `TS.MADD rejected sample {ts:${when}, val:${fmtNum(val[f.index] as number)}}: ${f.msg}${more}`);
     }
-    return this.tsStats(rel);
+    if (!info) return this.tsStats(rel);
+    return this.tsStatsOf(info);
   }
 
-  private async tsStats(rel: string): Promise<Stats> {
+  private tsStats(rel: string): Promise<Stats> {
+    return this.tsStatsOf(this.folio.main.call('TS.INFO', this.folio.keys.hisTs(rel)));
+  }
+
+  /** Stats from a TS.INFO reply (RESP2 field/value array); a missing series is an empty history. */
+  private async tsStatsOf(reply: Promise<unknown>): Promise<Stats> {
     let info: unknown[];
     try {
-      info = (await this.folio.main.call('TS.INFO', this.folio.keys.hisTs(rel))) as unknown[];
+      info = (await reply) as unknown[];
     } catch (e) {
       if (isMissingKeyErr(errText(e))) return { size: 0, first: undefined, last: undefined };
       throw e;
@@ -849,11 +920,7 @@ export class RedisHis {
   }
 }
 
-function columnsToItems(cfg: HisConfig, c: { ts: Float64Array; val: Float64Array }): SItem[] {
-  const out: SItem[] = new Array(c.ts.length);
-  for (let i = 0; i < c.ts.length; i++) {
-    const v = c.val[i] as number;
-    out[i] = { ms: c.ts[i] as number, v: cfg.kind === 'Bool' ? v !== 0 : v };
-  }
-  return out;
+function allFinite(a: Float64Array): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i] as number)) return false;
+  return true;
 }

@@ -11,11 +11,33 @@ import type { SItem, SVal } from './normalize.js';
 import { toDateTime } from './tz.js';
 
 export function encodeMember(ms: number, v: Exclude<SVal, null>): string {
-  if (typeof v === 'number') return `${ms}|n:${v}`;
-  if (typeof v === 'boolean') return `${ms}|b:${v ? 1 : 0}`;
-  if (v instanceof HStr) return `${ms}|s:${v.value}`;
-  if (v instanceof HCoord) return `${ms}|c:${v.latitude},${v.longitude}`;
-  return `${ms}|a:`;
+  return encodeMemberAt(String(ms), v);
+}
+
+/** encodeMember with the timestamp already as text (it is also the ZADD score). */
+export function encodeMemberAt(msText: string, v: Exclude<SVal, null>): string {
+  if (typeof v === 'number') return `${msText}|n:${v}`;
+  if (typeof v === 'boolean') return `${msText}|b:${v ? 1 : 0}`;
+  if (v instanceof HStr) return `${msText}|s:${v.value}`;
+  if (v instanceof HCoord) return `${msText}|c:${v.latitude},${v.longitude}`;
+  return `${msText}|a:`;
+}
+
+/**
+ * Text of numbers, cached: sensor values repeat, and the shortest round-trip text of a float32
+ * value (`20.299999237060547`) is the slow case of number formatting. Bounded.
+ */
+export class NumText {
+  private readonly m = new Map<number, string>();
+  get(v: number): string {
+    let t = this.m.get(v);
+    if (t === undefined) {
+      t = String(v);
+      if (this.m.size >= 4096) this.m.clear();
+      this.m.set(v, t);
+    }
+    return t;
+  }
 }
 
 export function decodeMember(member: string): SItem {

@@ -82,45 +82,132 @@ function checkVal(cfg: HisConfig, item: HisItem): SVal {
   throw new HisWriteError(cfg.rec, `Mismatched value type, rec kind "${cfg.kind}" != item type "${typeName(val)}"`);
 }
 
+/** Normalized samples of a numeric point (Number, Bool as 0/1): sorted, floored, deduplicated. */
+export interface NumCols {
+  ts: Float64Array;
+  val: Float64Array;
+}
+
 /**
  * hisWriteCheck's item part: sort, check (tz, year >= 1950, null, kind, unit), floor to the
  * precision, clip, float32, last-wins for duplicate timestamps. Throws HisWriteError before
  * anything is written.
  */
 export function normalizeItems(cfg: HisConfig, items: readonly HisItem[], opts: NormalizeOpts = {}): SItem[] {
-  const withMs: { ms: number; item: HisItem }[] = new Array(items.length);
+  const r = normalizeItemsFast(cfg, items, opts);
+  return Array.isArray(r) ? r : colsToItems(cfg, r);
+}
+
+/** Columns as SItems (Bool points: 0/1 as booleans). */
+export function colsToItems(cfg: HisConfig, c: NumCols): SItem[] {
+  const out: SItem[] = new Array(c.ts.length);
+  const bool = cfg.kind === 'Bool';
+  for (let i = 0; i < c.ts.length; i++) {
+    const v = c.val[i] as number;
+    out[i] = { ms: c.ts[i] as number, v: bool ? v !== 0 : v };
+  }
+  return out;
+}
+
+/**
+ * `normalizeItems` in one pass without per-item objects: epoch ms read from the ISO text (`msOf`),
+ * values checked in place. A Number or Bool write without NA or removals comes back as typed
+ * columns (the form `writeColumns` produces); anything else as SItems. Every item is checked, in
+ * input order, before the result exists.
+ */
+export function normalizeItemsFast(cfg: HisConfig, items: readonly HisItem[], opts: NormalizeOpts = {}): NumCols | SItem[] {
+  const n = items.length;
+  const numeric = cfg.kind === 'Number' || cfg.kind === 'Bool';
+  const isNumber = cfg.kind === 'Number';
+  const rawMs = new Float64Array(n);
+  const nums = numeric ? new Float64Array(n) : undefined;
+  let vals: SVal[] | undefined = numeric ? undefined : new Array<SVal>(n);
+  const minMs = min1950Ms(cfg.iana) + 86_400_000; // margin: the exact check below decides near the edge
+  const tz = cfg.tz;
+  const unit = cfg.unit;
   let sorted = true;
-  for (let i = 0; i < items.length; i++) {
+  let prev = -Infinity;
+  for (let i = 0; i < n; i++) {
     const item = items[i] as HisItem;
-    if (!item || !(item.ts instanceof HDateTime)) {
+    const ts = item?.ts;
+    if (!(ts instanceof HDateTime)) {
       throw new HisWriteError(cfg.rec, `Invalid his item ts: ${itemText(String(item?.ts), item?.val)}`);
     }
-    const ms = msOf(item.ts);
-    if (!Number.isFinite(ms)) throw new HisWriteError(cfg.rec, `Invalid his item ts: ${itemText(item.ts, item.val)}`);
-    withMs[i] = { ms, item };
-    if (i > 0 && ms < (withMs[i - 1] as { ms: number }).ms) sorted = false;
-  }
-  if (!sorted) withMs.sort((a, b) => a.ms - b.ms);
-
-  const clipStart = opts.clip ? msOf(opts.clip.start) : -Infinity;
-  const clipEnd = opts.clip ? msOf(opts.clip.end) : Infinity;
-  const minMs = min1950Ms(cfg.iana) + 86_400_000; // margin: the exact check below decides near the edge
-  const out: SItem[] = [];
-  for (const { ms, item } of withMs) {
-    const tz = item.ts.timezone;
-    if (tz !== cfg.tz) {
-      throw new HisWriteError(cfg.rec, `Mismatched timezone, rec tz ${JSON.stringify(cfg.tz)} != item tz ${JSON.stringify(tz)}`);
+    const ms = msOf(ts);
+    if (!Number.isFinite(ms)) throw new HisWriteError(cfg.rec, `Invalid his item ts: ${itemText(ts, item.val)}`);
+    if (ts.timezone !== tz) {
+      throw new HisWriteError(cfg.rec, `Mismatched timezone, rec tz ${JSON.stringify(tz)} != item tz ${JSON.stringify(ts.timezone)}`);
     }
     // item tz == rec tz here, so "year < 1950 in the item's zone" is "before local 1950-01-01 in the rec zone"
-    if (ms < minMs && yearOf(item.ts) < 1950) {
-      throw new HisWriteError(cfg.rec, `Timestamps before 1950 not supported: ${itemText(item.ts, item.val)}`);
+    if (ms < minMs && yearOf(ts) < 1950) {
+      throw new HisWriteError(cfg.rec, `Timestamps before 1950 not supported: ${itemText(ts, item.val)}`);
     }
-    const v = checkVal(cfg, item);
-    const fms = floorTo(ms, cfg.precisionMs);
-    if (fms < clipStart || fms >= clipEnd) continue;
-    out.push({ ms: fms, v });
+    rawMs[i] = ms;
+    if (ms < prev) sorted = false;
+    prev = ms;
+    const val = item.val as unknown;
+    if (nums !== undefined && vals === undefined) {
+      if (isNumber && val instanceof HNum) {
+        const u = val.unit?.symbol;
+        if (u !== undefined && u !== unit) {
+          throw new HisWriteError(cfg.rec, `Mismatched unit, rec unit '${unit ?? 'null'}' != item unit '${u}'`);
+        }
+        nums[i] = normNumber(val.value);
+        continue;
+      }
+      if (!isNumber && val instanceof HBool) {
+        nums[i] = val.value ? 1 : 0;
+        continue;
+      }
+      // NA, a removal or a bad value: SItems from here on
+      vals = new Array<SVal>(n);
+      for (let k = 0; k < i; k++) vals[k] = isNumber ? (nums[k] as number) : nums[k] !== 0;
+    }
+    (vals as SVal[])[i] = checkVal(cfg, item);
   }
-  return dedupLastWins(out);
+
+  let order: Uint32Array | undefined;
+  if (!sorted) {
+    // stable: equal timestamps keep their input order, so the last one wins below
+    const idx = Array.from({ length: n }, (_, i) => i);
+    idx.sort((a, b) => (rawMs[a] as number) - (rawMs[b] as number) || a - b);
+    order = Uint32Array.from(idx);
+  }
+  const clipStart = opts.clip ? msOf(opts.clip.start) : -Infinity;
+  const clipEnd = opts.clip ? msOf(opts.clip.end) : Infinity;
+  const p = cfg.precisionMs;
+
+  if (vals === undefined) {
+    const outTs = new Float64Array(n);
+    const outVal = new Float64Array(n);
+    const src = nums as Float64Array;
+    let k = 0;
+    for (let j = 0; j < n; j++) {
+      const i = order ? (order[j] as number) : j;
+      const raw = rawMs[i] as number;
+      const f = p === 1 ? Math.floor(raw) : Math.floor(raw / p) * p;
+      if (f < clipStart || f >= clipEnd) continue;
+      if (k > 0 && outTs[k - 1] === f) {
+        outVal[k - 1] = src[i] as number;
+        continue;
+      }
+      outTs[k] = f;
+      outVal[k] = src[i] as number;
+      k++;
+    }
+    return { ts: k === n ? outTs : outTs.subarray(0, k), val: k === n ? outVal : outVal.subarray(0, k) };
+  }
+
+  const out: SItem[] = [];
+  for (let j = 0; j < n; j++) {
+    const i = order ? (order[j] as number) : j;
+    const f = floorTo(rawMs[i] as number, p);
+    if (f < clipStart || f >= clipEnd) continue;
+    const last = out[out.length - 1];
+    if (last !== undefined && last.ms === f) out[out.length - 1] = { ms: f, v: vals[i] as SVal };
+    else out.push({ ms: f, v: vals[i] as SVal });
+  }
+  return out;
 }
 
 /** Columns of a columnar write: epoch ms and numeric values (Bool points: 0 or 1). */
