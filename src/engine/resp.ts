@@ -63,11 +63,50 @@ export class RequestParser {
     return neg ? -n : n;
   }
 
+  /** Start offsets (in buf) and lengths of the arguments of the command scan() found. */
+  argOff = new Int32Array(16);
+  argLen = new Int32Array(16);
+
+  /** The buffer the offsets of the last scan() refer to. */
+  get data(): Buffer {
+    return this.buf;
+  }
+
   next(): Buffer[] | null {
+    const n = this.scan();
+    if (n === 0) return null;
+    if (n < 0) return this.nextInline();
+    return this.args(n);
+  }
+
+  /** The last scan()'s n arguments as Buffers (views of the read buffer, no copies). */
+  args(n: number): Buffer[] {
+    const b = this.buf;
+    const off = this.argOff;
+    const len = this.argLen;
+    const out: Buffer[] = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = b.subarray(off[i], off[i] + len[i]);
+    return out;
+  }
+
+  /**
+   * Finds the next multibulk command and records its arguments' offsets (argOff/argLen);
+   * returns the argument count, 0 when no complete command is buffered, -1 when the next
+   * request is inline (read it with next()). Throws ProtocolError on malformed input.
+   */
+  scan(): number {
+    for (;;) {
+      const n = this.scanOne();
+      if (n !== -2) return n;
+    }
+  }
+
+  /** scan() for one request; -2 for an empty multibulk (`*0`, `*-1`: skipped). */
+  private scanOne(): number {
     const b = this.buf;
     let p = this.pos;
-    if (p >= b.length) return null;
-    if (b[p] !== 42 /* '*' */) return this.nextInline();
+    if (p >= b.length) return 0;
+    if (b[p] !== 42 /* '*' */) return -1;
     const blen = b.length;
     // fast path: up to 9 digits then CRLF, scanned in place (no indexOf call, no second pass)
     let count = 0;
@@ -84,7 +123,7 @@ export class RequestParser {
       const eol = this.findCRLF(p + 1);
       if (eol === -1) {
         if (blen - p > MAX_INLINE) throw new ProtocolError('Protocol error: too big mbulk count string');
-        return null;
+        return 0;
       }
       count = this.readInt(p + 1, eol);
       if (Number.isNaN(count) || count > MAX_MULTIBULK) throw new ProtocolError('Protocol error: invalid multibulk length');
@@ -92,11 +131,18 @@ export class RequestParser {
     }
     if (count <= 0) {
       this.pos = p;
-      return this.next();
+      return -2;
     }
-    const args: Buffer[] = new Array(count);
+    if (count > this.argOff.length) {
+      let size = this.argOff.length * 2;
+      while (size < count) size *= 2;
+      this.argOff = new Int32Array(size);
+      this.argLen = new Int32Array(size);
+    }
+    const off = this.argOff;
+    const lens = this.argLen;
     for (let i = 0; i < count; i++) {
-      if (p >= blen) return null;
+      if (p >= blen) return 0;
       if (b[p] !== 36 /* '$' */) {
         throw new ProtocolError(`Protocol error: expected '$', got '${String.fromCharCode(b[p])}'`);
       }
@@ -113,22 +159,23 @@ export class RequestParser {
         const e = this.findCRLF(p + 1);
         if (e === -1) {
           if (blen - p > MAX_INLINE) throw new ProtocolError('Protocol error: too big bulk count string');
-          return null;
+          return 0;
         }
         len = this.readInt(p + 1, e);
         start = e + 2;
       }
       if (Number.isNaN(len) || len < 0 || len > MAX_BULK) throw new ProtocolError('Protocol error: invalid bulk length');
-      if (start + len + 2 > blen) return null;
+      if (start + len + 2 > blen) return 0;
       if (b[start + len] !== CR || b[start + len + 1] !== LF) {
         // Redis trusts the length and skips two bytes; a mismatch means a confused client.
         throw new ProtocolError('Protocol error: invalid bulk length');
       }
-      args[i] = b.subarray(start, start + len);
+      off[i] = start;
+      lens[i] = len;
       p = start + len + 2;
     }
     this.pos = p;
-    return args;
+    return count;
   }
 
   private nextInline(): Buffer[] | null {

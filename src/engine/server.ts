@@ -14,6 +14,10 @@ import {
   type ServerApi,
 } from './core.js';
 import './commands/index.js';
+import { fastGet, fastSet } from './commands/strings.js';
+
+const SET_SPEC = COMMANDS.get('set') as CommandSpec;
+const GET_SPEC = COMMANDS.get('get') as CommandSpec;
 
 /** Command name as sent (any case) -> spec, so the hot path skips toLowerCase. */
 const RAW_NAMES = new Map<string, CommandSpec>();
@@ -142,7 +146,15 @@ export class EngineServer implements ServerApi {
     while (!c.protoErr && !c.blocked && !c.closed && !c.closeAfterFlush) {
       let argv: Buffer[] | null;
       try {
-        argv = parser.next();
+        const n = parser.scan();
+        if (n === 0) break;
+        // plain SET/GET of an authenticated client outside MULTI and RESP2 pub/sub: run from the
+        // read buffer's offsets, without argument Buffers
+        if ((n === 3 || n === 2) && c.authed && !c.multi && (c.resp === 3 || (!c.subs.size && !c.psubs.size)) && this.fast(c, parser, n)) {
+          if (this.ready.length) this.serveReady();
+          continue;
+        }
+        argv = n < 0 ? parser.next() : parser.args(n);
       } catch (e) {
         if (!(e instanceof ProtocolError)) throw e;
         c.protoErr = e.message;
@@ -157,6 +169,28 @@ export class EngineServer implements ServerApi {
       c.closeAfterFlush = true;
     }
     this.dirtySet.add(c);
+  }
+
+  /** Runs a just-scanned SET key value / GET key without argument Buffers; false: not one of those. */
+  private fast(c: Conn, p: RequestParser, n: number): boolean {
+    const b = p.data;
+    const off = p.argOff;
+    const len = p.argLen;
+    const o = off[0];
+    if (len[0] !== 3 || (b[o + 1] | 0x20) !== 101 /* e */ || (b[o + 2] | 0x20) !== 116 /* t */) return false;
+    const c0 = b[o] | 0x20;
+    const spec = n === 3 ? (c0 === 115 /* s */ ? SET_SPEC : undefined) : c0 === 103 /* g */ ? GET_SPEC : undefined;
+    if (!spec) return false;
+    c.lastCmd = spec.name;
+    try {
+      if (n === 3) fastSet(this, c, b, off[1], len[1], off[2], len[2]);
+      else fastGet(this, c, b, off[1], len[1]);
+    } catch (e) {
+      if (e instanceof RedisError) c.out.error(e.message);
+      else if (e instanceof Error && /SQLITE_FULL|SQLITE_IOERR|disk/i.test(e.message)) c.out.error(`ERR ${e.message}`);
+      else throw e;
+    }
+    return true;
   }
 
   private flushDirty(): void {

@@ -57,7 +57,7 @@ export interface KeyMeta {
   pi: number;
 }
 
-const SVAL_MAX = 4096;
+export const SVAL_MAX = 4096;
 
 
 /** Rows per multi-row flush statement, largest first (the last size must be 1). */
@@ -310,13 +310,13 @@ export class Store {
   }
 
   /** Creates a key; k is kstr(key) when the caller has it. */
-  createKey(db: number, key: Buffer, type: number, val: Buffer | null = null, exp = 0, k?: string): KeyMeta {
+  createKey(db: number, key: Buffer, type: number, val: Buffer | null = null, exp = 0, k?: string, own = false): KeyMeta {
     const m: KeyMeta = { id: this.nextId++, type, exp, n: 0, sval: undefined, pi: -1 };
     if (type === T_STRING) {
       if (this.wantTx && !this.inTx) this.openTx();
       // held until commit; the request buffer it slices is not reused before then
       if (val) {
-        this.cacheVal(m, val);
+        this.cacheVal(m, val, own);
         this.hold(m, db, key, m.sval ?? val);
       } else this.hold(m, db, key, val);
       if (!this.inTx) this.flushPending();
@@ -365,11 +365,11 @@ export class Store {
   }
 
   /** Sets the row's value (and, with exp given, its expiry); written at commit. */
-  setVal(m: KeyMeta, val: Buffer, exp?: number): void {
+  setVal(m: KeyMeta, val: Buffer, exp?: number, own = false): void {
     if (this.wantTx && !this.inTx) this.openTx();
     if (exp !== undefined) m.exp = exp;
     if (m.type === T_STRING) {
-      this.cacheVal(m, val);
+      this.cacheVal(m, val, own);
       if (m.sval) val = m.sval;
     }
     if (m.pi >= 0) this.pVal[m.pi] = val;
@@ -377,9 +377,9 @@ export class Store {
     if (!this.inTx) this.flushPending();
   }
 
-  /** Keeps a copy: request buffers are slices of a whole socket read. */
-  cacheVal(m: KeyMeta, val: Buffer): void {
-    m.sval = val.length <= SVAL_MAX ? Buffer.from(val) : undefined;
+  /** Keeps a copy (own: val is already one): request buffers are slices of a whole socket read. */
+  cacheVal(m: KeyMeta, val: Buffer, own = false): void {
+    m.sval = val.length <= SVAL_MAX ? (own ? val : Buffer.from(val)) : undefined;
   }
 
   getVal(m: KeyMeta): Buffer {

@@ -1,6 +1,6 @@
 // String commands. A string's value lives in keys.val, so SET/GET touch one row (written at commit).
 import { def, err, getTyped, lower, parseBig, parseInt64, E_SYNTAX, type ClientState, type ServerApi } from '../core.js';
-import { T_STRING, kstr, type KeyMeta } from '../store.js';
+import { SVAL_MAX, T_STRING, kstr, type KeyMeta } from '../store.js';
 
 /** Writes a string value; exp: absolute ms, 0 = none, -1 = keep the current TTL. */
 export function writeString(srv: ServerApi, c: ClientState, key: Buffer, val: Buffer, exp: number): void {
@@ -18,6 +18,41 @@ function writeStringAt(srv: ServerApi, c: ClientState, key: Buffer, k: string, m
     st.createKey(c.db, key, T_STRING, val, exp === -1 ? 0 : exp, k);
   }
   srv.touch(c.db, k);
+}
+
+type Latin1 = { latin1Slice(s: number, e: number): string };
+
+/**
+ * Plain `SET key value` straight from the read buffer b (key and value at offsets): the server's
+ * fast path, same effect and reply as the SET handler without argument Buffers. The value is
+ * copied once (it is cached and written at commit); the key gets a view only for a new row.
+ */
+export function fastSet(srv: ServerApi, c: ClientState, b: Buffer, ks: number, kl: number, vs: number, vl: number): void {
+  const st = srv.store;
+  const k = (b as unknown as Latin1).latin1Slice(ks, ks + kl);
+  const m = st.lookupK(c.db, k);
+  let val: Buffer;
+  const own = vl <= SVAL_MAX;
+  if (own) {
+    val = Buffer.allocUnsafe(vl);
+    if (vl <= 64) for (let i = 0; i < vl; i++) val[i] = b[vs + i];
+    else b.copy(val, 0, vs, vs + vl);
+  } else val = b.subarray(vs, vs + vl);
+  if (m && m.type === T_STRING) st.setVal(m, val, 0, own);
+  else {
+    if (m) st.deleteKey(c.db, k, m);
+    st.createKey(c.db, b.subarray(ks, ks + kl), T_STRING, val, 0, k, own);
+  }
+  srv.touch(c.db, k);
+  c.out.ok();
+}
+
+/** `GET key` straight from the read buffer (the server's fast path). */
+export function fastGet(srv: ServerApi, c: ClientState, b: Buffer, ks: number, kl: number): void {
+  const m = srv.store.lookupK(c.db, (b as unknown as Latin1).latin1Slice(ks, ks + kl));
+  if (!m) return c.out.nil();
+  if (m.type !== T_STRING) err('WRONGTYPE Operation against a key holding the wrong kind of value');
+  c.out.bulk(srv.store.getVal(m));
 }
 
 function getString(srv: ServerApi, c: ClientState, key: Buffer): Buffer | null {

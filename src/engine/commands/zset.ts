@@ -35,6 +35,9 @@ def('zadd', -4, 'write denyoom fast', [1, 1, 1], (c, a, srv) => {
   let incr = false;
   let i = 2;
   for (; i < a.length; i++) {
+    // options are letters; a score (digit, sign, dot) ends them without a string conversion
+    const f = a[i][0] | 0x20;
+    if (!(f >= 97 && f <= 122) || a[i].length > 4) break;
     const o = lower(a[i]);
     if (o === 'nx') nx = true;
     else if (o === 'xx') xx = true;
