@@ -15,6 +15,7 @@ import {
 } from './core.js';
 import './commands/index.js';
 import { fastGet, fastSet } from './commands/strings.js';
+import { fastZadd } from './commands/zset.js';
 
 const SET_SPEC = COMMANDS.get('set') as CommandSpec;
 const GET_SPEC = COMMANDS.get('get') as CommandSpec;
@@ -150,7 +151,7 @@ export class EngineServer implements ServerApi {
         if (n === 0) break;
         // plain SET/GET of an authenticated client outside MULTI and RESP2 pub/sub: run from the
         // read buffer's offsets, without argument Buffers
-        if ((n === 3 || n === 2) && c.authed && !c.multi && (c.resp === 3 || (!c.subs.size && !c.psubs.size)) && this.fast(c, parser, n)) {
+        if (n <= 4 && n >= 2 && c.authed && !c.multi && (c.resp === 3 || (!c.subs.size && !c.psubs.size)) && this.fast(c, parser, n)) {
           if (this.ready.length) this.serveReady();
           continue;
         }
@@ -177,6 +178,21 @@ export class EngineServer implements ServerApi {
     const off = p.argOff;
     const len = p.argLen;
     const o = off[0];
+    if (n === 4) {
+      // ZADD key score member, the score not a letter (no option)
+      const s0 = b[off[2]] | 0x20;
+      if (len[0] !== 4 || len[2] === 0 || (s0 >= 97 && s0 <= 122)) return false;
+      if ((b[o] | 0x20) !== 122 || (b[o + 1] | 0x20) !== 97 || (b[o + 2] | 0x20) !== 100 || (b[o + 3] | 0x20) !== 100) return false;
+      c.lastCmd = 'zadd';
+      try {
+        fastZadd(this, c, b, off[1], len[1], off[2], len[2], off[3], len[3]);
+      } catch (e) {
+        if (e instanceof RedisError) c.out.error(e.message);
+        else if (e instanceof Error && /SQLITE_FULL|SQLITE_IOERR|disk/i.test(e.message)) c.out.error(`ERR ${e.message}`);
+        else throw e;
+      }
+      return true;
+    }
     if (len[0] !== 3 || (b[o + 1] | 0x20) !== 101 /* e */ || (b[o + 2] | 0x20) !== 116 /* t */) return false;
     const c0 = b[o] | 0x20;
     const spec = n === 3 ? (c0 === 115 /* s */ ? SET_SPEC : undefined) : c0 === 103 /* g */ ? GET_SPEC : undefined;

@@ -26,6 +26,32 @@ function dropIfEmpty(srv: ServerApi, c: ClientState, key: Buffer, m: KeyMeta): v
   if (m.n === 0) srv.store.deleteKey(c.db, kstr(key), m);
 }
 
+/**
+ * Plain `ZADD key score member` straight from the read buffer (the server's fast path, for a score
+ * that does not start with a letter, so it is no option): same checks, order and reply as the handler.
+ */
+export function fastZadd(srv: ServerApi, c: ClientState, b: Buffer, ks: number, kl: number, ss: number, sl: number, ms: number, ml: number): void {
+  const score = parseFloatArg(b.subarray(ss, ss + sl));
+  const st = srv.store;
+  const k = (b as unknown as { latin1Slice(s: number, e: number): string }).latin1Slice(ks, ks + kl);
+  let m = st.lookupK(c.db, k);
+  if (m && m.type !== T_ZSET) err('WRONGTYPE Operation against a key holding the wrong kind of value');
+  if (!m) m = st.createKey(c.db, b.subarray(ks, ks + kl), T_ZSET, null, 0, k);
+  const member = b.subarray(ms, ms + ml);
+  if (st.st('INSERT OR IGNORE INTO zset (kid, member, score) VALUES (?, ?, ?)').run(m.id, member, score).changes) {
+    m.n++;
+    srv.touch(c.db, k);
+    c.out.int(1);
+    return;
+  }
+  const cur = zscore(srv, m, member);
+  if (cur !== undefined && score !== cur) {
+    zsetScore(srv, m, member, score, false);
+    srv.touch(c.db, k);
+  }
+  c.out.int(0);
+}
+
 def('zadd', -4, 'write denyoom fast', [1, 1, 1], (c, a, srv) => {
   let nx = false;
   let xx = false;
