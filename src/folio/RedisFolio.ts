@@ -189,7 +189,10 @@ class FolioCore {
     this.feed.disconnect();
     await this.feedLoop?.catch(() => undefined);
     // a pool create may be stuck connecting to a Redis that is away: do not wait on it forever
-    await Promise.race([this.pool.drain().then(() => this.pool.clear()), sleep(2000)]).catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((r) => (timer = setTimeout(r, 2000)));
+    await Promise.race([this.pool.drain().then(() => this.pool.clear()), timeout]).catch(() => undefined);
+    clearTimeout(timer); // nothing of a closed folio may keep the process alive
     if (this.main.status === 'ready') {
       // QUIT lets queued replies arrive; with Redis away there is nothing to wait for
       await this.main.quit().catch(() => this.main.disconnect());
