@@ -1,26 +1,14 @@
 // The hxredis CLI as a user runs it (its own process, from source through tsx): help and exit
 // codes, all-or-nothing import.
-import { afterAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HGrid, ZincReader } from 'haystack-core';
-import { ROOT, cliArgs, tempDir } from '../server/helpers.js';
+import { ROOT, cliArgs } from '../server/helpers.js';
+import { hx, useTempDirs } from './cli-helpers.js';
 
-const dirs: string[] = [];
-function dir(): string {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-function hx(args: string[], cwd = ROOT) {
-  const r = spawnSync(process.execPath, cliArgs(args), { cwd, encoding: 'utf8', timeout: 30_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const dir = useTempDirs();
 
 function hxAsync(args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {

@@ -1,24 +1,11 @@
 // The hxredis CLI as a user runs it: export, import into a fresh folio, export again, equal.
-import { afterAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, cliArgs, tempDir } from '../server/helpers.js';
+import { ROOT } from '../server/helpers.js';
+import { hx, useTempDirs } from './cli-helpers.js';
 
-const dirs: string[] = [];
-function dir(): string {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-function hx(args: string[], cwd = ROOT) {
-  const r = spawnSync(process.execPath, cliArgs(args), { cwd, encoding: 'utf8', timeout: 30_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const dir = useTempDirs();
 
 const DEMO = join(ROOT, 'data/carytown/carytown.zinc');
 

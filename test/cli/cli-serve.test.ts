@@ -1,27 +1,15 @@
 // `hxredis serve` as a user runs it, on a fresh directory, and its refusal of an open bind;
 // `hxredis his import` and `hxredis engine`.
-import { afterAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { join } from 'node:path';
 import { HGrid, HRef, ZincReader } from 'haystack-core';
-import { ROOT, cliArgs, startServe, tempDir } from '../server/helpers.js';
+import { ROOT, cliArgs, startServe } from '../server/helpers.js';
+import { hx, useTempDirs } from './cli-helpers.js';
 
-const dirs: string[] = [];
-function dir(): string {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-function hx(args: string[], cwd = ROOT) {
-  const r = spawnSync(process.execPath, cliArgs(args), { cwd, encoding: 'utf8', timeout: 30_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const dir = useTempDirs();
 
 describe('serve', () => {
   it('on a fresh directory: creates it, loads the demo, answers about and read; SIGTERM stops it cleanly', async () => {
