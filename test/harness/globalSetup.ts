@@ -11,5 +11,6 @@ export default function setup(): void {
   const docker = spawnSync('docker', ['info'], { encoding: 'utf8', timeout: 5000 }).status === 0;
   if (process.env.REDIS_STACK_URL || docker) ran.push('Redis Stack');
   else skipped.push('Redis Stack history cases (set REDIS_STACK_URL or run a Docker engine)');
+  if (spawnSync('openssl', ['version']).status !== 0) skipped.push('TLS URL test (no openssl to make a certificate)');
   console.log(`[hxredis tests] backends: ${ran.join(', ')}; skipped: ${skipped.length ? skipped.join('; ') : 'nothing'}`);
 }
