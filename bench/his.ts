@@ -12,13 +12,19 @@
 // lose 2x to a neighbour's burst. Every timed section starts after a full GC, so a row is not
 // charged for collecting what the previous one (or the untimed item building) allocated.
 //
+// HIS_BEFORE=<dir of another checkout> also runs that checkout's his.write / writeColumns rows
+// (its src/index.ts, sharing this node_modules) in the same rounds, so a before/after comparison
+// of the client code sees the same load and the same servers: rows `before.*`, and
+// `before.ratio.*` next to the ratio rows.
+//
 // Sizes: 20 points x 10,000 samples (--quick: 10 x 2,000). The long run is
 // `HIS_SCALE=100000x100000 npm run bench -- his` (points x samples; bench/run.ts accepts no
 // suite-specific flags). When the server has no TimeSeries module (the default local
 // redis-server), the TS measurements run against an embedded engine in its own process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { HDateTime, HDict, HMarker, HNum, HRef, HStr } from 'haystack-core';
@@ -108,11 +114,18 @@ async function startEngineProcess(): Promise<{ url: string; proc: ChildProcess }
   return { url, proc };
 }
 
-async function openFolio(url: string, name: string, hisBackend: 'timeseries' | 'zset'): Promise<RedisFolio> {
-  return RedisFolio.open({ url, name, hisBackend } as Parameters<typeof RedisFolio.open>[0]);
+/** The folio module a his row runs: this checkout's, or HIS_BEFORE's. */
+interface FolioMod {
+  RedisFolio: typeof RedisFolio;
+  Diff: typeof Diff;
+}
+const THIS: FolioMod = { RedisFolio, Diff };
+
+async function openFolio(url: string, name: string, hisBackend: 'timeseries' | 'zset', mod: FolioMod = THIS): Promise<RedisFolio> {
+  return mod.RedisFolio.open({ url, name, hisBackend } as Parameters<typeof RedisFolio.open>[0]);
 }
 
-async function addPoints(f: RedisFolio, n: number): Promise<HRef[]> {
+async function addPoints(f: RedisFolio, n: number, { Diff }: FolioMod = THIS): Promise<HRef[]> {
   const ids: HRef[] = [];
   for (let i = 0; i < n; i += 500) {
     const diffs = [];
@@ -227,10 +240,10 @@ export const runSuite: Suite = async (ctx) => {
     };
 
     // ------------------------------------------------ his paths
-    const his = async (name: string, url: string, backend: 'timeseries' | 'zset', columnar: boolean) => {
-      const f = await openFolio(url, `${fname}-${name}`, backend);
+    const his = async (name: string, url: string, backend: 'timeseries' | 'zset', columnar: boolean, mod: FolioMod = THIS) => {
+      const f = await openFolio(url, `${fname}-${name}`, backend, mod);
       try {
-        const ids = await addPoints(f, sz.points);
+        const ids = await addPoints(f, sz.points, mod);
         const pre = columnar ? undefined : data.map((d) => items(d.ts, d.val));
         await f.his.detectBackend();
         const secs = await timed(async () => {
@@ -249,6 +262,10 @@ export const runSuite: Suite = async (ctx) => {
       }
     };
 
+    const beforeDir = process.env.HIS_BEFORE;
+    const before = beforeDir ? ((await import(pathToFileURL(join(resolve(beforeDir), 'src/index.ts')).href)) as FolioMod) : undefined;
+    if (before) ctx.log(`HIS_BEFORE: his rows also run with ${resolve(beforeDir as string)}/src`);
+
     // ------------------------------------------------ rounds: every write row once per round, best round kept
     const best = new Map<string, number>();
     const keep = (name: string, secs: number) => best.set(name, Math.min(best.get(name) ?? Infinity, secs));
@@ -262,15 +279,26 @@ export const runSuite: Suite = async (ctx) => {
       keep('raw.tsmadd.node-redis', await timed(() => madd((a) => nr.sendCommand(a) as Promise<unknown>, (p) => `${prefix}:nr${r}:${p}`)));
       keep('raw.zadd.pipeline', await timed(() => rawZadd(r)));
       keep('hxredis-style.zadd', await timed(() => hxStyle(r)));
-      const a = await his(`ts${r}`, tsUrl, 'timeseries', false);
-      keep('his.write.timeseries', a.secs);
-      layouts.ts = a.layout;
-      const c = await his(`col${r}`, tsUrl, 'timeseries', true);
-      keep('his.writeColumns.timeseries', c.secs);
-      layouts.col = c.layout;
-      const z = await his(`z${r}`, zUrl, 'zset', false);
-      keep('his.write.zset', z.secs);
-      layouts.z = z.layout;
+      const ours = async () => {
+        const a = await his(`ts${r}`, tsUrl, 'timeseries', false);
+        keep('his.write.timeseries', a.secs);
+        layouts.ts = a.layout;
+        const c = await his(`col${r}`, tsUrl, 'timeseries', true);
+        keep('his.writeColumns.timeseries', c.secs);
+        layouts.col = c.layout;
+        const z = await his(`z${r}`, zUrl, 'zset', false);
+        keep('his.write.zset', z.secs);
+        layouts.z = z.layout;
+      };
+      const theirs = async (mod: FolioMod) => {
+        keep('before.his.write.timeseries', (await his(`bts${r}`, tsUrl, 'timeseries', false, mod)).secs);
+        keep('before.his.writeColumns.timeseries', (await his(`bcol${r}`, tsUrl, 'timeseries', true, mod)).secs);
+        keep('before.his.write.zset', (await his(`bz${r}`, zUrl, 'zset', false, mod)).secs);
+      };
+      // with HIS_BEFORE, the two alternate which goes first
+      if (before && r % 2 === 1) await theirs(before);
+      await ours();
+      if (before && r % 2 === 0) await theirs(before);
       ctx.log(`write round ${r + 1}/${sz.rounds} done`);
       // untimed: drop this round's keys so every round starts from the same server state
       await cleanup(zc, `${prefix}*`);
@@ -298,6 +326,20 @@ export const runSuite: Suite = async (ctx) => {
     ratio('ratio.columnar/raw-tsmadd', col / rawTs, 1.0, 'writeColumns vs the faster raw TS.MADD pipeline');
     ratio('ratio.his-zset/raw-zadd', hisZ / rawZ, 0.8, 'his.write on the fallback vs the raw ZADD pipeline');
     ratio('ratio.his-zset/hxredis-style', hisZ / slow, 30, 'his.write on the fallback vs one unpipelined ZADD per sample');
+    if (before) {
+      const bTs = rate('before.his.write.timeseries', total, secsOf('before.his.write.timeseries'), `HIS_BEFORE his.write, on ${tsServer}, ${rounds}`);
+      const bCol = rate('before.his.writeColumns.timeseries', total, secsOf('before.his.writeColumns.timeseries'), `HIS_BEFORE writeColumns, on ${tsServer}, ${rounds}`);
+      const bZ = rate('before.his.write.zset', total, secsOf('before.his.write.zset'), `HIS_BEFORE his.write on the sorted-set fallback, ${rounds}`);
+      const info = (name: string, value: number, note: string) => {
+        const r = Math.round(value * 100) / 100;
+        results.push({ name, value: r, unit: 'x', ratio: r, note });
+      };
+      info('before.ratio.his-ts/raw-tsmadd', bTs / rawTs, 'HIS_BEFORE his.write on TS vs the faster raw TS.MADD pipeline');
+      info('before.ratio.his-ts/hxredis-style', bTs / slow, 'HIS_BEFORE his.write on TS vs one unpipelined ZADD per sample');
+      info('before.ratio.columnar/raw-tsmadd', bCol / rawTs, 'HIS_BEFORE writeColumns vs the faster raw TS.MADD pipeline');
+      info('before.ratio.his-zset/raw-zadd', bZ / rawZ, 'HIS_BEFORE his.write on the fallback vs the raw ZADD pipeline');
+      info('before.ratio.his-zset/hxredis-style', bZ / slow, 'HIS_BEFORE his.write on the fallback vs one unpipelined ZADD per sample');
+    }
 
     // ------------------------------------------------ fixed one-day span read as the series grows 10x
     for (const [label, url, backend] of [['timeseries', tsUrl, 'timeseries'], ['zset', zUrl, 'zset']] as const) {
