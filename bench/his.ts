@@ -18,8 +18,8 @@
 // `before.ratio.*` next to the ratio rows.
 //
 // Sizes: 20 points x 10,000 samples (--quick: 10 x 2,000). The long run is
-// `HIS_SCALE=100000x100000 npm run bench -- his` (points x samples; bench/run.ts accepts no
-// suite-specific flags). When the server has no TimeSeries module (the default local
+// `npm run bench -- his --scale 100000x100000` (points x samples; bench/run.ts hands it over as
+// HIS_SCALE, which can also be set directly). When the server has no TimeSeries module (the default local
 // redis-server), the TS measurements run against an embedded engine in its own process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
