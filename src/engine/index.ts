@@ -28,7 +28,15 @@ export async function startEngine(opts: EngineOptions = {}): Promise<EngineHandl
   if (!LOOPBACK.has(host)) throw new Error(`engine binds loopback addresses only, not ${host}`);
   const path = opts.path ?? ':memory:';
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const srv = new EngineServer(path, opts.password);
+  let srv: EngineServer;
+  try {
+    srv = new EngineServer(path, opts.password);
+  } catch (e) {
+    // the store holds an exclusive SQLite lock: a second engine on the same file is refused here
+    const msg = (e as Error).message;
+    if (/locked|busy/i.test(msg)) throw new Error(`engine data file ${path} is in use by another process (${msg})`, { cause: e });
+    throw e;
+  }
   let port: number;
   try {
     port = await srv.listen(opts.port ?? 0, host);

@@ -104,3 +104,22 @@ describe('durability', () => {
     }
   });
 });
+
+describe('one engine per data file', () => {
+  it('a second engine on the same SQLite file is refused with a clear error, and may open it once the first stops', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hxredis-lock-'));
+    const path = join(dir, 'engine.db');
+    try {
+      const first = await startEngine({ path });
+      try {
+        await expect(startEngine({ path })).rejects.toThrow(`engine data file ${path} is in use by another process`);
+      } finally {
+        await first.stop();
+      }
+      const again = await startEngine({ path });
+      await again.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
