@@ -51,21 +51,25 @@ export function eqValueKey(val: HVal | null | undefined): string | undefined {
 export function recordIndexTerms(rec: HDict, neverIndex: (tag: string) => boolean): IndexTerm[] {
   const out: IndexTerm[] = [];
   for (const tag of rec.keys) {
-    if (neverIndex(tag)) continue;
-    const val = rec.get(tag);
-    if (val === null || val === undefined) continue;
-    out.push({ kind: 'has', tag });
-    const key = eqValueKey(val);
-    if (key !== undefined) {
-      out.push({ kind: 'eq', tag, value: key });
-    } else if (valueIsKind<HList>(val, Kind.List)) {
-      const seen = new Set<string>();
-      for (const el of val) {
-        const k = eqValueKey(el);
-        if (k !== undefined && !seen.has(k)) {
-          seen.add(k);
-          out.push({ kind: 'eq', tag, value: k });
-        }
+    if (!neverIndex(tag)) tagIndexTerms(tag, rec.get(tag), out);
+  }
+  return out;
+}
+
+/** The terms of one tag's value, appended to `out` (what recordIndexTerms does per tag). */
+export function tagIndexTerms(tag: string, val: HVal | null | undefined, out: IndexTerm[] = []): IndexTerm[] {
+  if (val === null || val === undefined) return out;
+  out.push({ kind: 'has', tag });
+  const key = eqValueKey(val);
+  if (key !== undefined) {
+    out.push({ kind: 'eq', tag, value: key });
+  } else if (valueIsKind<HList>(val, Kind.List)) {
+    const seen = new Set<string>();
+    for (const el of val) {
+      const k = eqValueKey(el);
+      if (k !== undefined && !seen.has(k)) {
+        seen.add(k);
+        out.push({ kind: 'eq', tag, value: k });
       }
     }
   }

@@ -10,7 +10,7 @@ import { HDateTime, HDict, HRef, HRemove, type HVal } from 'haystack-core';
 import type { Redis } from 'ioredis';
 import { CommitError, ConcurrentChangeError, StorageError } from '../folio/errors.js';
 import { neverIndex } from '../folio/tagRules.js';
-import { recordIndexTerms, termKey } from '../filter/indexTerms.js';
+import { tagIndexTerms, termKey, type IndexTerm } from '../filter/indexTerms.js';
 import { decodeRec, encodeRec } from './codec.js';
 import type { FolioKeys } from './keys.js';
 import { mapRefs, toRel } from '../folio/refs.js';
@@ -58,21 +58,18 @@ export interface CommitEnv {
 const MAX_ATTEMPTS = 50;
 
 /** The index keys (termKey strings) of a record, over its stored form: Ref ids relative to the
- * idPrefix, so a prefix rename on reopen keeps every index valid. */
+ * idPrefix, so a prefix rename on reopen keeps every index valid. With `only`, just those tags'. */
 export function termKeysOf(persistent: HDict | undefined, idPrefix: string | undefined, only?: string[]): Set<string> {
   const out = new Set<string>();
   if (!persistent) return out;
-  let dict = persistent;
-  if (only) {
-    const sub: Record<string, HVal> = {};
-    for (const name of only) {
-      const v = persistent.get(name);
-      if (v !== undefined && v !== null) sub[name] = v;
-    }
-    dict = HDict.make(sub);
+  const terms: IndexTerm[] = [];
+  for (const tag of only ?? persistent.keys) {
+    if (neverIndex(tag)) continue;
+    let val = persistent.get(tag);
+    if (idPrefix && val) val = mapRefs(val, (r) => HRef.make(toRel(r.value, idPrefix)));
+    tagIndexTerms(tag, val, terms);
   }
-  const stored = idPrefix ? (mapRefs(dict, (r) => HRef.make(toRel(r.value, idPrefix))) as HDict) : dict;
-  for (const t of recordIndexTerms(stored, neverIndex)) out.add(termKey(t));
+  for (const t of terms) out.add(termKey(t));
   return out;
 }
 
