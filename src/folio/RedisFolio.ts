@@ -183,8 +183,29 @@ class FolioCore {
     this.feedLoop = loop();
   }
 
+  /**
+   * Commit connections this process borrowed from the pool and keeps at hand: a commit takes one
+   * without a trip through generic-pool's request queue and timers (it stays counted as borrowed,
+   * so the pool's limit still holds).
+   */
+  private readonly idle: Redis[] = [];
+
+  async borrow(): Promise<Redis> {
+    for (let c = this.idle.pop(); c; c = this.idle.pop()) {
+      if (c.status === 'ready') return c;
+      await this.pool.destroy(c).catch(() => undefined);
+    }
+    return acquireCommitConn(this.pool);
+  }
+
+  giveBack(c: Redis): void {
+    if (!this.closed && c.status === 'ready') this.idle.push(c);
+    else void this.pool.release(c).catch(() => undefined);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    for (const c of this.idle.splice(0)) await this.pool.release(c).catch(() => undefined);
     for (const f of this.closeActions) await f().catch(() => undefined);
     this.feed.disconnect();
     await this.feedLoop?.catch(() => undefined);
@@ -652,7 +673,7 @@ export class RedisFolio {
     try {
       // fail fast while Redis is away: the pool would otherwise wait for a connection to appear
       if (core.main.status !== 'ready') throw new Error(`connection is ${core.main.status}`);
-      conn = await acquireCommitConn(core.pool);
+      conn = await core.borrow();
     } catch (e) {
       throw storageError(e, core.opts.url, 'Commit');
     }
@@ -684,7 +705,7 @@ export class RedisFolio {
       if (e instanceof FolioError || !isRedisFailure(e)) throw e;
       throw storageError(e, core.opts.url, 'Commit');
     }
-    await core.pool.release(conn);
+    core.giveBack(conn);
 
     // EXEC succeeded: only now does the local image change
     core.lastModMs = Math.max(core.lastModMs, result.newMod.date.getTime());
