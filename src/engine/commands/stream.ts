@@ -338,6 +338,10 @@ def('xread', -4, 'readonly blocking', [0, 0, 0], (c, a, srv) => {
       if (!m || m.type !== T_STREAM) continue;
       const f = from[k];
       const lo = f.seq === MAXN ? { ms: f.ms + 1, seq: 0 } : { ms: f.ms, seq: f.seq + 1 };
+      // nothing newer than the stream's last id: answer from memory, no SQLite range read (the
+      // common case for a follower that re-issues XREAD BLOCK right after being served)
+      const last = meta(m);
+      if (last.lastMs < lo.ms || (last.lastMs === lo.ms && last.lastSeq < lo.seq)) continue;
       const rows = rangeRows(srv, m, lo, { ms: MAXN, seq: MAXN }, false, count);
       if (rows.length) found.push([keys[k], rows]);
     }
