@@ -41,7 +41,8 @@ export function findRedisServer(): string | null {
   return redisServerBin;
 }
 
-function waitForPort(port: number, timeoutMs: number): Promise<void> {
+/** Resolves once something listens on 127.0.0.1:port (rejects after timeoutMs). */
+export function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const attempt = () => {

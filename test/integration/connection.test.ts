@@ -2,9 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { HNum, type HDict } from 'haystack-core';
 import { Diff, RedisFolio, StorageError, ArgError } from '../../src/index.js';
-import { findRedisServer, freePort, startRedisServer } from '../harness/redis.js';
+import { findRedisServer, freePort, startRedisServer, waitForPort } from '../harness/redis.js';
 import { spawn } from 'node:child_process';
-import { connect } from 'node:net';
 
 describe('connection URLs', () => {
   it('rejects a URL that is not redis:// or rediss://', async () => {
@@ -23,22 +22,6 @@ describe('connection URLs', () => {
   });
 });
 
-function waitPort(port: number): Promise<void> {
-  return new Promise((resolve) => {
-    const tryit = () => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        resolve();
-      });
-      s.once('error', () => {
-        s.destroy();
-        setTimeout(tryit, 20);
-      });
-    };
-    tryit();
-  });
-}
 
 describe.skipIf(!findRedisServer())('[redis] Redis lost and back', () => {
   it('operations fail with a clear error while Redis is away, work again after, caches in step', async () => {
@@ -67,7 +50,7 @@ describe.skipIf(!findRedisServer())('[redis] Redis lost and back', () => {
         { stdio: 'ignore' },
       );
       try {
-        await waitPort(srv.port);
+        await waitForPort(srv.port);
         let ok: Diff | undefined;
         let last: unknown;
         for (let i = 0; i < 100 && !ok; i++) {

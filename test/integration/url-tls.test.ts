@@ -5,31 +5,14 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { HDateTime, HMarker, HNum, type HDict, type HRef } from 'haystack-core';
 import { Diff, RedisFolio, StorageError } from '../../src/index.js';
 import { FolioKeys } from '../../src/storage/keys.js';
-import { findRedisServer, freePort } from '../harness/redis.js';
+import { findRedisServer, freePort, waitForPort } from '../harness/redis.js';
 
 const haveOpenssl = spawnSync('openssl', ['version']).status === 0;
 
-function waitPort(port: number): Promise<void> {
-  return new Promise((resolve) => {
-    const attempt = () => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        resolve();
-      });
-      s.once('error', () => {
-        s.destroy();
-        setTimeout(attempt, 20);
-      });
-    };
-    attempt();
-  });
-}
 
 describe.skipIf(!findRedisServer() || !haveOpenssl)('[redis] URLs: ACL user, database, TLS', () => {
   let dir: string;
@@ -58,8 +41,8 @@ describe.skipIf(!findRedisServer() || !haveOpenssl)('[redis] URLs: ACL user, dat
       ],
       { stdio: 'ignore' },
     );
-    await waitPort(port);
-    await waitPort(tlsPort);
+    await waitForPort(port);
+    await waitForPort(tlsPort);
   });
   afterAll(() => {
     proc?.kill('SIGKILL');

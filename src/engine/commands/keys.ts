@@ -2,7 +2,8 @@
 import { def, err, globMatch, lower, parseInt64, E_SYNTAX, type ClientState, type ServerApi } from '../core.js';
 import { TYPE_NAMES, kstr, NUM_DBS } from '../store.js';
 
-def('del', -2, 'write', [1, -1, 1], (c, a, srv) => {
+/** DEL and UNLINK: the engine frees nothing in the background, so both delete at once. */
+function deleteKeys(c: ClientState, a: Buffer[], srv: ServerApi): void {
   let n = 0;
   for (let i = 1; i < a.length; i++) {
     const m = srv.store.lookup(c.db, a[i]);
@@ -13,19 +14,9 @@ def('del', -2, 'write', [1, -1, 1], (c, a, srv) => {
     }
   }
   c.out.int(n);
-});
-def('unlink', -2, 'write fast', [1, -1, 1], (c, a, srv) => {
-  let n = 0;
-  for (let i = 1; i < a.length; i++) {
-    const m = srv.store.lookup(c.db, a[i]);
-    if (m) {
-      srv.store.deleteKey(c.db, kstr(a[i]), m);
-      srv.touch(c.db, a[i]);
-      n++;
-    }
-  }
-  c.out.int(n);
-});
+}
+def('del', -2, 'write', [1, -1, 1], deleteKeys);
+def('unlink', -2, 'write fast', [1, -1, 1], deleteKeys);
 
 def('exists', -2, 'readonly fast', [1, -1, 1], (c, a, srv) => {
   let n = 0;

@@ -335,8 +335,23 @@ function zrangeGeneric(
     } else err(E_SYNTAX);
   }
   void limit;
-  const lo = rev ? a[3] : a[2];
-  const hi = rev ? a[2] : a[3];
+  replyRange(c, srv, a, mode, rev, rev ? a[3] : a[2], rev ? a[2] : a[3], offset, count, withScores);
+}
+
+/** Runs one ZRANGE-family read: `lo`/`hi` are the range bounds in ascending terms. */
+function replyRange(
+  c: ClientState,
+  srv: ServerApi,
+  a: Buffer[],
+  mode: RangeMode,
+  rev: boolean,
+  lo: Buffer,
+  hi: Buffer,
+  offset: number,
+  count: number,
+  withScores: boolean,
+): void {
+  // arguments are parsed before the key is looked up, so a bad range wins over WRONGTYPE as in Redis
   if (mode === 'rank') {
     const start = parseInt64(a[2]);
     const stop = parseInt64(a[3]);
@@ -377,22 +392,8 @@ def('zrange', -4, 'readonly', [1, 1, 1], (c, a, srv) => {
   }
   if (limit && mode === 'rank') err('ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX');
   if (withScores && mode === 'lex') err('ERR syntax error, WITHSCORES not supported in combination with BYLEX');
-  const lo = rev && mode !== 'rank' ? a[3] : a[2];
-  const hi = rev && mode !== 'rank' ? a[2] : a[3];
-  if (mode === 'rank') {
-    const start = parseInt64(a[2]);
-    const stop = parseInt64(a[3]);
-    const m = getTyped(srv, c, a[1], T_ZSET);
-    return replyRows(c, m ? byRank(srv, m, start, stop, rev) : [], withScores);
-  }
-  if (mode === 'score') {
-    const r = parseScoreRange(lo, hi);
-    const m = getTyped(srv, c, a[1], T_ZSET);
-    return replyRows(c, m ? byScore(srv, m, r, rev, offset, count) : [], withScores);
-  }
-  const r = parseLexRange(lo, hi);
-  const m = getTyped(srv, c, a[1], T_ZSET);
-  replyRows(c, m ? byLex(srv, m, r, rev, offset, count) : [], false);
+  const swap = rev && mode !== 'rank';
+  replyRange(c, srv, a, mode, rev, swap ? a[3] : a[2], swap ? a[2] : a[3], offset, count, withScores);
 });
 
 def('zrevrange', -4, 'readonly', [1, 1, 1], (c, a, srv) => {
