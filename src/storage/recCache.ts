@@ -148,9 +148,13 @@ export class RecCache {
   /** The dict readers see: both layers, every Ref carrying its target's display name. */
   visible(rec: Rec): HDict {
     if (rec.visibleCache && rec.visibleGen === this.gen) return rec.visibleCache;
+    // Refs that already carry the right display name are kept, so a dict whose names did not
+    // change comes back as the same instance (no new dict per commit)
     const v = mapRefs(rec.merged, (ref) => {
       const dis = this.disOf(ref.value);
-      return dis === undefined ? (refDis(ref) === undefined ? ref : HRef.make(ref.value)) : HRef.make(ref.value, dis);
+      const cur = refDis(ref);
+      if (cur === dis) return ref;
+      return dis === undefined ? HRef.make(ref.value) : HRef.make(ref.value, dis);
     }) as HDict;
     rec.adoptVisible(v);
     rec.visibleCache = v;
