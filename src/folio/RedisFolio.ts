@@ -456,10 +456,11 @@ export class RedisFolio {
 
   async commitAll(diffs: Diff[]): Promise<Diff[]> {
     this.checkWrite();
-    checkDiffs(diffs);
+    if (!Array.isArray(diffs)) throw new DiffError('commitAll takes an array of Diffs');
     for (const d of diffs) {
       if (!(d instanceof Diff)) throw new DiffError('commitAll takes Diff instances');
     }
+    checkDiffs(diffs);
     const { core } = this;
     // permission checks on the caller's side, before anything is read from Redis (spec 2.3 step 3)
     if (this.cx) {
@@ -471,7 +472,7 @@ export class RedisFolio {
         if (!this.cx.canWrite({ oldRec: old, diff: d })) throw new PermissionError(`Cannot write: @${id}`);
       }
     }
-    const planned = diffs.map((d) => this.planDiff(d, diffs));
+    const planned = diffs.map((d) => this.planDiff(d));
     if (diffs[0]?.isTransient) return this.commitTransient(diffs, planned);
     return this.commitPersistent(diffs, planned);
   }
@@ -659,7 +660,7 @@ export class RedisFolio {
   }
 
   /** Normalizes a caller's diff: absolute id, absolute refs in the changes (spec 2.5). */
-  private planDiff(d: Diff, _batch: Diff[]): PlannedDiff {
+  private planDiff(d: Diff): PlannedDiff {
     const prefix = this.core.idPrefix;
     const id = this.absId(d.id);
     const changes = prefix ? (mapRefs(d.changes, (r) => HRef.make(toAbs(r.value, prefix))) as HDict) : d.changes;

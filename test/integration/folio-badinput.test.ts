@@ -26,6 +26,7 @@ import {
   ParseError,
   RedisFolio,
 } from '../../src/index.js';
+import { startEngine } from '../../src/engine/index.js';
 import { backends } from '../harness/backends.js';
 import {
   addRec,
@@ -430,3 +431,20 @@ for (const backend of backends()) {
     });
   });
 }
+
+describe('commitAll arguments', () => {
+  it('rejects a non-array and non-Diff elements with a DiffError, nothing written', async () => {
+    const engine = await startEngine({});
+    const folio = await RedisFolio.open({ url: engine.url, name: 'args' });
+    try {
+      await expect(folio.commitAll({} as never)).rejects.toThrow(DiffError);
+      await expect(folio.commitAll([{ id: 'x' }] as never)).rejects.toThrow('commitAll takes Diff instances');
+      await expect(folio.commitAll([Diff.makeAdd({ dis: 'ok' }), null] as never)).rejects.toThrow(DiffError);
+      expect(await folio.readCount('dis')).toBe(0);
+      expect(await folio.curVer()).toBe(0);
+    } finally {
+      await folio.close();
+      await engine.stop();
+    }
+  });
+});
