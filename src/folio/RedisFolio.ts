@@ -42,7 +42,7 @@ import {
   type CommitPool,
   type ConnectionOptions,
 } from '../storage/connection.js';
-import { runCommit, type PlannedDiff, type VerifiedDiff } from '../storage/commit.js';
+import { modMs, runCommit, type PlannedDiff, type VerifiedDiff } from '../storage/commit.js';
 import { applyEntries, drainFeed, feedHasGap, type FeedState, type StreamEntry } from '../storage/changeFeed.js';
 
 export interface RedisFolioOptions extends ConnectionOptions {
@@ -65,6 +65,8 @@ export interface RedisFolioOptions extends ConnectionOptions {
   feedCoalesceMs?: number;
   /** log sink (default: none) */
   log?: (msg: string) => void;
+  /** a commit whose transaction gets no answer for this long fails with a StorageError (default 30,000 ms) */
+  commitTimeoutMs?: number;
   /** history backend: detected at open (`auto`, the default) or forced */
   hisBackend?: 'auto' | 'timeseries' | 'zset';
   /** samples per TS.MADD (default 1000) */
@@ -679,8 +681,18 @@ export class RedisFolio {
       throw storageError(e, core.opts.url, 'Commit');
     }
     let result;
+    // one watchdog for the whole transaction: a Redis that stops answering fails the commit (the
+    // connection is dropped, so a late EXEC reply can never be mistaken for a later commit's)
+    let watchdog: NodeJS.Timeout | undefined;
+    const timeoutMs = core.opts.commitTimeoutMs ?? 30_000;
+    const stalled = new Promise<never>((_, reject) => {
+      watchdog = setTimeout(() => {
+        conn.disconnect();
+        reject(new Error(`connection timeout: no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
     try {
-      result = await runCommit(
+      result = await Promise.race([stalled, runCommit(
         conn,
         {
           keys: core.keys,
@@ -699,25 +711,28 @@ export class RedisFolio {
           },
         },
         planned,
-      );
+      )]);
     } catch (e) {
       await core.pool.destroy(conn).catch(() => undefined);
       // our own errors (verify, hooks) pass through; anything from the connection is a StorageError
       if (e instanceof FolioError || !isRedisFailure(e)) throw e;
       throw storageError(e, core.opts.url, 'Commit');
+    } finally {
+      clearTimeout(watchdog);
     }
     core.giveBack(conn);
 
     // EXEC succeeded: only now does the local image change
-    core.lastModMs = Math.max(core.lastModMs, result.newMod.date.getTime());
+    core.lastModMs = Math.max(core.lastModMs, result.newModMs);
     core.feedState.own.add(result.streamId);
     const out = result.diffs.map((v, i) => {
       const oldRec = this.oldVisible(v);
       const cached = core.cache.get(v.id);
       const transient = cached?.transient;
       // concurrent commits of this process may resolve out of order: never roll a record back
-      const cachedMs = cached?.mod?.date.getTime() ?? -1;
-      if (cachedMs <= result.newMod.date.getTime()) {
+      const cachedMod = cached?.mod;
+      const cachedMs = cachedMod ? modMs(cachedMod) : -1;
+      if (cachedMs <= result.newModMs) {
         if (v.newPersistent) core.cache.put(v.id, v.newPersistent, v.newText);
         else core.cache.delete(v.id);
       }

@@ -37,6 +37,8 @@ export interface VerifiedDiff extends PlannedDiff {
 export interface CommitResult {
   diffs: VerifiedDiff[];
   newMod: HDateTime;
+  /** newMod in epoch milliseconds */
+  newModMs: number;
   ver: number;
   streamId: string;
 }
@@ -165,7 +167,7 @@ export async function runCommit(conn: Redis, env: CommitEnv, planned: PlannedDif
     for (const [err] of res) if (err) throw new StorageError(`Commit transaction failed: ${err.message}`, { cause: err });
     const ver = Number(res[res.length - 2]?.[1]);
     const streamId = String(res[res.length - 1]?.[1]);
-    return { diffs: verified, newMod, ver, streamId };
+    return { diffs: verified, newMod, newModMs: modMs(newMod), ver, streamId };
   }
   throw new ConcurrentChangeError(`Commit gave up after ${MAX_ATTEMPTS} attempts: records keep changing`);
 }
@@ -198,11 +200,17 @@ export function modEquals(a: HDateTime | undefined, b: HDateTime | undefined): b
 }
 
 /** One mod for the whole batch: now, but strictly after every old mod and the last local commit. */
+/** Epoch ms of a mod (UTC ISO text; parsing it is cheaper than HDateTime's Date getter). */
+export function modMs(mod: HDateTime): number {
+  const ms = Date.parse(mod.value);
+  return Number.isNaN(ms) ? mod.date.getTime() : ms;
+}
+
 function nextMod(lastModMs: number, diffs: VerifiedDiff[]): HDateTime {
   let ms = Math.max(Date.now(), lastModMs + 1);
   for (const d of diffs) {
     const old = d.oldPersistent?.get('mod') as HDateTime | undefined;
-    if (old) ms = Math.max(ms, old.date.getTime() + 1);
+    if (old) ms = Math.max(ms, modMs(old) + 1);
   }
   return HDateTime.make(new Date(ms));
 }

@@ -39,7 +39,7 @@ export function checkUrl(url: string): void {
   }
 }
 
-export function makeClient(opts: ConnectionOptions, role: string): Redis {
+export function makeClient(opts: ConnectionOptions, role: string, perCommandTimeout = true): Redis {
   checkUrl(opts.url);
   const client = new Redis(opts.url, {
     lazyConnect: true,
@@ -47,7 +47,10 @@ export function makeClient(opts: ConnectionOptions, role: string): Redis {
     // caches cannot drift because nothing is applied before a reply arrives.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
-    commandTimeout: 5000,
+    // a command that never answers (Redis stalled, not gone) fails instead of hanging; commit
+    // connections use one watchdog per transaction instead (RedisFolio.commitPersistent), since a
+    // timer per command costs a commit ~10 µs
+    commandTimeout: perCommandTimeout ? 5000 : undefined,
     connectionName: `hxredis:${role}`,
     ...opts.redisOptions,
   });
@@ -73,7 +76,7 @@ export type CommitPool = genericPool.Pool<Redis>;
 export function makeCommitPool(opts: ConnectionOptions): CommitPool {
   return genericPool.createPool<Redis>(
     {
-      create: async () => connectClient(makeClient(opts, 'commit'), opts.url),
+      create: async () => connectClient(makeClient(opts, 'commit', false), opts.url),
       destroy: async (c) => {
         c.disconnect();
       },

@@ -77,3 +77,32 @@ describe.skipIf(!findRedisServer())('[redis] Redis lost and back', () => {
     }
   });
 });
+
+describe.skipIf(!findRedisServer())('[redis] Redis stalled', () => {
+  it('a commit that gets no answer fails after commitTimeoutMs with a StorageError; later commits work', async () => {
+    const srv = await startRedisServer(['--enable-debug-command', 'yes']);
+    const folio = await RedisFolio.open({ url: srv.url, name: 'stall', commitTimeoutMs: 300 });
+    const { Redis } = await import('ioredis');
+    const admin = new Redis(srv.url);
+    try {
+      const a = (await folio.commit(Diff.makeAdd({ dis: 'A', n: HNum.make(1) }))).newRec as HDict;
+      const sleeping = admin.call('DEBUG', 'SLEEP', '1.5'); // the server answers no one meanwhile
+      await new Promise((r) => setTimeout(r, 50));
+      const t0 = Date.now();
+      const err = await folio.commit(new Diff(a, { n: HNum.make(2) })).catch((e: Error) => e);
+      expect(err).toBeInstanceOf(StorageError);
+      expect(Date.now() - t0).toBeLessThan(1200);
+      await sleeping;
+      // the stalled transaction was never applied, and the folio commits again
+      await folio.sync();
+      const cur = (await folio.readById(a.get('id') as never)) as HDict;
+      expect(cur.get<HNum>('n')?.value).toBe(1);
+      const ok = await folio.commit(new Diff(cur, { n: HNum.make(3) }));
+      expect(ok.newRec?.get<HNum>('n')?.value).toBe(3);
+    } finally {
+      admin.disconnect();
+      await folio.close();
+      await srv.stop();
+    }
+  });
+});
