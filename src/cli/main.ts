@@ -90,10 +90,12 @@ options:
 ${COMMON_STORE}
   --point ID         the point (one file only)
   -h, --help         this help`,
-  bench: `usage: hxredis bench [suite] [--records N] [--quick] [--redis URL] [--out DIR] [--baseline] [--seed N]
+  bench: `usage: hxredis bench [folio|his|engine|codec] [--records N] [--quick] [--redis URL] [--out DIR]
+                     [--baseline] [--seed N] [--scale PxS]
 
 Runs the benchmark harness (bench/run.ts, needs the repository's devDependencies). Without
---redis it starts a throwaway redis-server; pass --redis URL for Redis Stack. See docs/benchmarks.md.`,
+--redis it starts a throwaway redis-server; pass --redis URL for Redis Stack. --scale sets the his
+suite's points x samples (e.g. 100000x100000, the documented long run). See docs/benchmarks.md.`,
   engine: `usage: hxredis engine [options]
 
 Runs the embedded engine (Redis-compatible, SQLite storage) as a standalone server. Prints its URL.
