@@ -1,5 +1,5 @@
 // hxredis: a Project Haystack Folio (records and history) backed by Redis.
-export { RedisFolio, type RedisFolioOptions } from './folio/RedisFolio.js';
+export { RedisFolio, type RedisFolioOptions, type FolioPlan } from './folio/RedisFolio.js';
 export { Diff, type DiffChanges } from './folio/Diff.js';
 export * from './folio/errors.js';
 export type {

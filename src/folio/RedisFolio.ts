@@ -28,6 +28,10 @@ import { RedisHis } from '../his/RedisHis.js';
 import { compileFilter, type CompiledFilter } from '../filter/compile.js';
 import { compileSearch } from '../filter/search.js';
 import { planFilter, type Plan } from '../filter/plan.js';
+import { planPath, type PathPlan } from '../filter/pathPlan.js';
+
+/** How a read finds its candidates: the filter planner's plans, or a path walked over Ref indexes. */
+export type FolioPlan = Plan | PathPlan;
 import { termKey, type IndexTerm } from '../filter/indexTerms.js';
 import { FolioKeys, LAYOUT_VERSION } from '../storage/keys.js';
 import { decodeRec } from '../storage/codec.js';
@@ -445,7 +449,7 @@ export class RedisFolio {
   }
 
   /** The plan a filter gets (for tests, benchmarks and `explain`-style tooling). */
-  explain(filter: string): Plan {
+  explain(filter: string): FolioPlan {
     return this.plan(compileFilter(filter));
   }
 
@@ -566,47 +570,76 @@ export class RedisFolio {
 
   private resolve = (ref: HRef): HDict | undefined => this.core.cache.get(toAbs(ref.value, this.core.idPrefix))?.merged;
 
-  private plan(filter: CompiledFilter): Plan {
+  private plan(filter: CompiledFilter): FolioPlan {
     const { cache } = this.core;
     const prefix = this.core.idPrefix;
-    const plan = planFilter(
-      filter,
-      { total: cache.size, tagCount: (t) => cache.tagCount(t) },
-      // indexes hold Ref ids relative to the idPrefix (storage/commit.ts termKeysOf)
-      { neverIndex, refId: prefix ? (id) => toRel(toAbs(id, prefix), prefix) : undefined },
-    );
+    // indexes hold Ref ids relative to the idPrefix (storage/commit.ts termKeysOf)
+    const refId = prefix ? (id: string) => toRel(toAbs(id, prefix), prefix) : undefined;
+    const plan = planFilter(filter, { total: cache.size, tagCount: (t) => cache.tagCount(t) }, { neverIndex, refId });
     // transient tags are not indexed: a plan that leans on one could miss records
     if (plan.kind === 'index' && plan.union.some((g) => g.some((t) => cache.hasTransientTag(t.tag)))) {
       return { kind: 'scan' };
+    }
+    if (plan.kind === 'scan') {
+      const path = planPath(
+        filter,
+        { indexed: (t) => !neverIndex(t) && !cache.hasTransientTag(t), refOnly: (t) => cache.refOnly(t) },
+        { refId },
+      );
+      if (path) return path;
     }
     return plan;
   }
 
   /** Candidate records of a plan, in cache order (so a limited read is a prefix of the full one). */
-  private async candidates(plan: Plan): Promise<Iterable<Rec>> {
+  private async candidates(plan: FolioPlan): Promise<Iterable<Rec>> {
     const { cache } = this.core;
     switch (plan.kind) {
       case 'empty':
         return [];
       case 'scan':
         return cache.map.values();
-      case 'byId': {
-        const recs: Rec[] = [];
-        for (const id of new Set(plan.ids)) {
-          const rec = cache.get(toAbs(id, this.core.idPrefix));
-          if (rec) recs.push(rec);
-        }
-        return recs.sort((a, b) => a.seq - b.seq);
+      case 'byId':
+        return this.recsOf(new Set(plan.ids));
+      case 'path': {
+        const ids = await this.pathLookup(plan);
+        if (!ids) return cache.map.values();
+        return this.recsOf(ids);
       }
-      case 'index': {
-        const ids = await this.indexLookup(plan.union);
-        const recs: Rec[] = [];
-        for (const rel of ids) {
-          const rec = cache.get(toAbs(rel, this.core.idPrefix));
-          if (rec) recs.push(rec);
-        }
-        return recs.sort((a, b) => a.seq - b.seq);
+      case 'index':
+        return this.recsOf(await this.indexLookup(plan.union));
+    }
+  }
+
+  /** Cached records of relative ids, in cache order. */
+  private recsOf(relIds: Iterable<string>): Rec[] {
+    const { cache, idPrefix } = this.core;
+    const recs: Rec[] = [];
+    for (const rel of relIds) {
+      const rec = cache.get(toAbs(rel, idPrefix));
+      if (rec) recs.push(rec);
+    }
+    return recs.sort((a, b) => a.seq - b.seq);
+  }
+
+  /**
+   * The records a path plan reaches: the leaf term's set, then one SUNION per hop of the
+   * `eq hop=r:<id>` sets (one round trip each). Undefined (scan instead) when a hop fans out to
+   * more ids than a scan would cost.
+   */
+  private async pathLookup(plan: PathPlan): Promise<Set<string> | undefined> {
+    const { keys, main, cache } = this.core;
+    const limit = Math.max(1000, cache.size * 0.25);
+    try {
+      let ids = await main.smembers(keys.index(termKey(plan.leaf)));
+      for (let i = plan.hops.length - 1; i >= 0 && ids.length > 0; i--) {
+        if (ids.length > limit) return undefined;
+        const hop = plan.hops[i] as string;
+        ids = await main.sunion(...ids.map((id) => keys.index(termKey({ kind: 'eq', tag: hop, value: `r:${id}` }))));
       }
+      return new Set(ids);
+    } catch (e) {
+      throw storageError(e, this.core.opts.url, 'Index lookup');
     }
   }
 

@@ -1,7 +1,7 @@
 // The in-process image of a folio's records: persistent tags (mirroring Redis), the process-local
 // transient layer, planner statistics, and display names. Reads are served from here (warm
 // readById is a Map lookup); Redis stays the authority for commits (see commit.ts).
-import { HDict, HRef, type HDateTime } from 'haystack-core';
+import { HDict, HRef, Kind, valueIsKind, type HDateTime } from 'haystack-core';
 import { mapRefs, refDis } from '../folio/refs.js';
 import { recDis } from '../folio/dis.js';
 
@@ -67,6 +67,8 @@ export class RecCache {
   readonly map = new Map<string, Rec>();
   private readonly tagCounts = new Map<string, number>();
   private readonly transientTagCounts = new Map<string, number>();
+  /** records holding a Dict or DateTime in a tag: a path step the Ref indexes cannot follow */
+  private readonly opaqueCounts = new Map<string, number>();
   private seq = 0;
   /** bumped when any display name may have changed; visible dicts of older generations are rebuilt */
   private gen = 0;
@@ -80,6 +82,10 @@ export class RecCache {
   tagCount(tag: string): number {
     return this.tagCounts.get(tag) ?? 0;
   }
+  /** true if no record holds a Dict or DateTime in `tag` (see filter/pathPlan.ts) */
+  refOnly(tag: string): boolean {
+    return !this.opaqueCounts.has(tag);
+  }
   /** true if some record carries `tag` in its (unindexed) transient layer */
   hasTransientTag(tag: string): boolean {
     return (this.transientTagCounts.get(tag) ?? 0) > 0;
@@ -91,6 +97,7 @@ export class RecCache {
     if (rec) {
       const disChanged = disTagsDiffer(rec.persistent, persistent);
       count(this.tagCounts, rec.persistent, -1);
+      countOpaque(this.opaqueCounts, rec.persistent, -1);
       rec.persistent = persistent;
       rec.invalidate();
       if (disChanged) this.gen++;
@@ -101,6 +108,7 @@ export class RecCache {
       this.gen++;
     }
     count(this.tagCounts, persistent, 1);
+    countOpaque(this.opaqueCounts, persistent, 1);
     rec.storedText = storedText;
     rec.trash = persistent.has('trash');
     return rec;
@@ -110,6 +118,7 @@ export class RecCache {
     const rec = this.map.get(id);
     if (!rec) return;
     count(this.tagCounts, rec.persistent, -1);
+    countOpaque(this.opaqueCounts, rec.persistent, -1);
     if (rec.transient) count(this.transientTagCounts, rec.transient, -1);
     this.map.delete(id);
     this.gen++;
@@ -132,6 +141,7 @@ export class RecCache {
     this.map.clear();
     this.tagCounts.clear();
     this.transientTagCounts.clear();
+    this.opaqueCounts.clear();
     this.gen++;
   }
 
@@ -165,6 +175,16 @@ export class RecCache {
 
 function count(counts: Map<string, number>, dict: HDict, delta: number): void {
   for (const name of dict.keys) {
+    const n = (counts.get(name) ?? 0) + delta;
+    if (n <= 0) counts.delete(name);
+    else counts.set(name, n);
+  }
+}
+
+function countOpaque(counts: Map<string, number>, dict: HDict, delta: number): void {
+  for (const name of dict.keys) {
+    const v = dict.get(name);
+    if (!v || !(valueIsKind(v, Kind.Dict) || valueIsKind(v, Kind.DateTime))) continue;
     const n = (counts.get(name) ?? 0) + delta;
     if (n <= 0) counts.delete(name);
     else counts.set(name, n);

@@ -61,6 +61,8 @@ for (const backend of backends()) {
       for (const delayMs of [0, 5, 20, 60, 150]) {
         const name = uniqueName('kill');
         const child = spawnWorker('bigBatch', [redis.url, name, '1000', 'killTag']);
+        // listen for the exit from the start: a fast worker may finish before the kill
+        const exited = new Promise((r) => child.once('exit', r));
         await new Promise<void>((resolve, reject) => {
           child.stdout?.on('data', (d: Buffer) => {
             if (d.toString().includes('committing')) resolve();
@@ -68,7 +70,6 @@ for (const backend of backends()) {
           child.on('exit', () => reject(new Error('worker exited before committing')));
         });
         await new Promise((r) => setTimeout(r, delayMs));
-        const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGKILL');
         await exited;
         const n = await checkAllOrNothing(redis.url, name, 1000);
