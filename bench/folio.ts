@@ -132,7 +132,7 @@ interface QueryCase {
   key: string;
   filter: string;
   /** plan kind the planner should choose at this scale */
-  expect: 'index' | 'scan';
+  expect: 'index' | 'scan' | 'path';
   speedupTarget?: number;
 }
 
@@ -145,8 +145,8 @@ function queryCases(model: Model): QueryCase[] {
     { key: 'selective', filter: `point and equipRef==@${ahu}`, expect: 'index', speedupTarget: TARGETS.selectiveSpeedup },
     { key: 'medium', filter: `equip and siteRef==@${siteA}`, expect: 'index' },
     { key: 'broad', filter: 'point', expect: 'scan' },
-    // paths are evaluated on candidates; only their first tag can narrow (here: 93% of records)
-    { key: 'path', filter: `equipRef->siteRef==@${siteA}`, expect: 'scan' },
+    // walked backwards over the Ref indexes: the site's equips, then their points
+    { key: 'path', filter: `equipRef->siteRef==@${siteA}`, expect: 'path' },
     { key: 'or', filter: `(ahu and siteRef==@${siteA}) or (meter and siteRef==@${siteB})`, expect: 'index' },
   ];
 }
@@ -198,6 +198,8 @@ function describePlan(plan: ReturnType<RedisFolio['explain']>): string {
       return `index[${plan.union.map((g) => g.map((t) => (t.kind === 'has' ? t.tag : `${t.tag}=${t.value}`)).join('&')).join(' | ')}] est ${plan.estimate}`;
     case 'byId':
       return `byId(${plan.ids.length})`;
+    case 'path':
+      return `path[${plan.hops.join('->')} <- ${plan.leaf.tag}]`;
     default:
       return plan.kind;
   }
