@@ -166,6 +166,23 @@ export function parseFloatArg(b: Buffer | string, msg = E_NOTFLOAT): number {
   return v;
 }
 
+/**
+ * The cursor and options of HSCAN/SSCAN/ZSCAN (`key cursor [MATCH p] [COUNT n]`), with Redis's
+ * errors. The engine answers in one page, so only the MATCH pattern matters to the caller.
+ */
+export function parseMemberScan(a: Buffer[]): { pat: string | null } {
+  if (!/^[0-9]+$/.test(a[2].toString('latin1'))) err('ERR invalid cursor');
+  let pat: string | null = null;
+  for (let i = 3; i < a.length; i++) {
+    const o = lower(a[i]);
+    if (o === 'match' && i + 1 < a.length) pat = a[++i].toString('latin1');
+    else if (o === 'count' && i + 1 < a.length) {
+      if (parseInt64(a[++i]) < 1) err(E_SYNTAX);
+    } else err(E_SYNTAX);
+  }
+  return { pat };
+}
+
 export function lower(b: Buffer): string {
   return b.toString('latin1').toLowerCase();
 }

@@ -195,3 +195,26 @@ describe('row-value ranges', () => {
     await close(x);
   });
 });
+
+describe('member scans', () => {
+  it('HSCAN, SSCAN and ZSCAN apply MATCH and reject a bad cursor or COUNT as Redis does', async () => {
+    const x = await open();
+    try {
+      await x.r.hset('h', 'apple', '1', 'banana', '2', 'avocado', '3');
+      await x.r.sadd('s', 'apple', 'banana', 'avocado');
+      await x.r.zadd('z', 1, 'apple', 2, 'banana', 3, 'avocado');
+      const [hc, h] = await x.r.hscan('h', '0', 'MATCH', 'a*');
+      expect(hc).toBe('0');
+      expect(h).toEqual(['apple', '1', 'avocado', '3']);
+      const [, s] = await x.r.sscan('s', '0', 'MATCH', 'a*');
+      expect([...s].sort()).toEqual(['apple', 'avocado']);
+      const [zc, z] = await x.r.zscan('z', '0', 'MATCH', 'a*', 'COUNT', '10');
+      expect(zc).toBe('0');
+      expect(z).toEqual(['apple', '1', 'avocado', '3']);
+      await expect(x.r.zscan('z', 'x')).rejects.toThrow('ERR invalid cursor');
+      await expect(x.r.zscan('z', '0', 'COUNT', '0')).rejects.toThrow('ERR syntax error');
+    } finally {
+      await close(x);
+    }
+  });
+});

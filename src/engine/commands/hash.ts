@@ -1,5 +1,5 @@
 // Hash commands: one row per field in the hash table.
-import { def, err, getTyped, lower, parseBig, parseInt64, globMatch, E_SYNTAX, type ClientState, type ServerApi } from '../core.js';
+import { def, err, getTyped, parseBig, globMatch, type ClientState, type ServerApi, parseMemberScan } from '../core.js';
 import { T_HASH, kstr, type KeyMeta } from '../store.js';
 
 function hashFor(srv: ServerApi, c: ClientState, key: Buffer): KeyMeta {
@@ -122,16 +122,7 @@ def('hincrby', 4, 'write denyoom fast', [1, 1, 1], (c, a, srv) => {
 });
 
 def('hscan', -3, 'readonly', [1, 1, 1], (c, a, srv) => {
-  const cs = a[2].toString('latin1');
-  if (!/^[0-9]+$/.test(cs)) err('ERR invalid cursor');
-  let pat: string | null = null;
-  for (let i = 3; i < a.length; i++) {
-    const o = lower(a[i]);
-    if (o === 'match' && i + 1 < a.length) pat = a[++i].toString('latin1');
-    else if (o === 'count' && i + 1 < a.length) {
-      if (parseInt64(a[++i]) < 1) err(E_SYNTAX);
-    } else err(E_SYNTAX);
-  }
+  const { pat } = parseMemberScan(a);
   const m = getTyped(srv, c, a[1], T_HASH);
   // one page holds everything: the cursor is always 0
   const rows = (m ? allFields(srv, m) : []).filter((r) => pat === null || globMatch(pat, kstr(r.field)));

@@ -1,5 +1,5 @@
 // Set commands: one row per member in the sets table.
-import { def, err, getTyped, lower, parseInt64, globMatch, E_SYNTAX, type ClientState, type ServerApi } from '../core.js';
+import { def, err, getTyped, lower, parseInt64, globMatch, E_SYNTAX, type ClientState, type ServerApi, parseMemberScan } from '../core.js';
 import { T_SET, kstr, type KeyMeta } from '../store.js';
 
 function members(srv: ServerApi, m: KeyMeta | undefined): Buffer[] {
@@ -150,16 +150,7 @@ def('smove', 4, 'write fast', [1, 2, 1], (c, a, srv) => {
 });
 
 def('sscan', -3, 'readonly', [1, 1, 1], (c, a, srv) => {
-  const cs = a[2].toString('latin1');
-  if (!/^[0-9]+$/.test(cs)) err('ERR invalid cursor');
-  let pat: string | null = null;
-  for (let i = 3; i < a.length; i++) {
-    const o = lower(a[i]);
-    if (o === 'match' && i + 1 < a.length) pat = a[++i].toString('latin1');
-    else if (o === 'count' && i + 1 < a.length) {
-      if (parseInt64(a[++i]) < 1) err(E_SYNTAX);
-    } else err(E_SYNTAX);
-  }
+  const { pat } = parseMemberScan(a);
   // one page holds everything: the cursor is always 0
   const items = members(srv, getTyped(srv, c, a[1], T_SET)).filter((v) => pat === null || globMatch(pat, kstr(v)));
   c.out.arr(2);

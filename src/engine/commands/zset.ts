@@ -1,6 +1,6 @@
 // Sorted sets: rows (kid, member, score) with an index on (kid, score, member), so
 // rank, score and lex ranges are all index walks in Redis order (score, then member bytes).
-import { def, err, getTyped, lower, parseFloatArg, parseInt64, E_SYNTAX, type ClientState, type ServerApi } from '../core.js';
+import { def, err, getTyped, globMatch, lower, parseFloatArg, parseInt64, E_SYNTAX, type ClientState, type ServerApi, parseMemberScan } from '../core.js';
 import { T_ZSET, kstr, type KeyMeta } from '../store.js';
 
 interface Row {
@@ -456,10 +456,10 @@ def('zremrangebylex', 4, 'write', [1, 1, 1], (c, a, srv) => {
 });
 
 def('zscan', -3, 'readonly', [1, 1, 1], (c, a, srv) => {
-  const cs = a[2].toString('latin1');
-  if (!/^[0-9]+$/.test(cs)) err('ERR invalid cursor');
+  const { pat } = parseMemberScan(a);
   const m = getTyped(srv, c, a[1], T_ZSET);
-  const rows = m ? byRank(srv, m, 0, -1, false) : [];
+  // one page holds everything: the cursor is always 0
+  const rows = (m ? byRank(srv, m, 0, -1, false) : []).filter((r) => pat === null || globMatch(pat, kstr(r.member)));
   c.out.arr(2);
   c.out.bulkStr('0');
   c.out.arr(rows.length * 2);
