@@ -159,23 +159,7 @@ function isPubsubMessage(r: Reply): boolean {
   return first && 'v' in first && (first.v === 'message' || first.v === 'pmessage');
 }
 
-/** mulberry32: small deterministic PRNG. */
-export function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (n: number) => Math.floor(next() * n),
-    pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)],
-    chance: (p: number) => next() < p,
-  };
-}
+export { prng } from '../harness/prng.js';
 
 /** Plain-text rendering of a reply, for messages. */
 export function show(r: Reply): string {

@@ -5,18 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HDateTime, HDict, HList, HMarker, HNum, HRef, HStr, type HVal } from 'haystack-core';
 import { Diff, RedisFolio } from '../../src/index.js';
 import { backends } from '../harness/backends.js';
+import { prng } from '../harness/prng.js';
 import { uniqueName, type TestRedis } from '../harness/redis.js';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 for (const backend of backends()) {
   describe.skipIf(!backend.available)(`[${backend.name}] path queries from the Ref indexes`, () => {
@@ -29,7 +20,7 @@ for (const backend of backends()) {
     });
 
     it('planned path results equal a full scan over 300 random path filters', async () => {
-      const rand = rng(7);
+      const rand = prng(7).next;
       const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)] as T;
       const folio = await RedisFolio.open({ url: redis.url, name: uniqueName('path'), idPrefix: 'p:' });
       try {

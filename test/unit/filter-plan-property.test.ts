@@ -6,6 +6,7 @@ import { HBool, HDate, HDict, HList, HMarker, HNum, HRef, HStr } from 'haystack-
 import type { HVal } from 'haystack-core';
 import { compileFilter, planFilter, recordIndexTerms, termKey } from '../../src/filter/index.js';
 import type { IndexTerm, Plan, PlanStats } from '../../src/filter/index.js';
+import { prng } from '../harness/prng.js';
 
 const N_RECS = 300;
 const TAGS = ['a', 'b', 'c', 'num', 's', 'ref', 'refx', 'flag', 'day', 'dict', 'mod'];
@@ -15,20 +16,9 @@ const STRS = ['x', 'y', 'Hello', '', 'z'.repeat(300)];
 const DAYS = ['2020-01-01', '2021-06-15'];
 const never = (t: string) => t === 'id' || t === 'mod';
 
-// Deterministic PRNG (mulberry32) so the record set is the same on every run.
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function makeRecs(seed: number): Map<string, HDict> {
-  const rnd = prng(seed);
+  const rnd = prng(seed).next;
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
   const refTo = (): HRef => HRef.make(rnd() < 0.05 ? 'missing' : `r${Math.floor(rnd() * N_RECS)}`, rnd() < 0.3 ? 'Some dis' : undefined);
   const num = (): HNum => HNum.make(pick(NUMS), pick(UNITS) || undefined);
