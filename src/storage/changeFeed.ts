@@ -36,32 +36,43 @@ export interface FeedState {
  * Applies stream entries: each names the records a commit wrote. Entries this process wrote are
  * skipped; for the others the records' current state is fetched from Redis (one MGET for all) and
  * replaces the cached one unless the cache already holds a newer mod (this process's own commit).
+ * `lastId` moves only once the records are in the cache: a sync() running meanwhile reads the same
+ * entries again and applies them itself (applying twice is harmless), and a failed MGET leaves
+ * them to be read again rather than skipped.
  */
 export async function applyEntries(client: Redis, state: FeedState, entries: StreamEntry[]): Promise<void> {
   const ids = new Set<string>();
+  const mine: string[] = [];
+  let last = state.lastId;
   for (const [id, fields] of entries) {
-    if (compareStreamIds(id, state.lastId) <= 0) continue;
-    state.lastId = id;
-    if (state.own.delete(id)) continue;
+    if (compareStreamIds(id, last) <= 0) continue;
+    last = id;
+    if (state.own.has(id)) {
+      mine.push(id);
+      continue;
+    }
     for (let i = 0; i + 1 < fields.length; i += 2) ids.add(fields[i] as string);
   }
-  if (ids.size === 0) return;
-  const rels = [...ids];
-  const texts = await client.mget(...rels.map((r) => state.keys.rec(r)));
-  rels.forEach((rel, i) => {
-    const absId = toAbs(rel, state.idPrefix);
-    const text = texts[i] ?? null;
-    const cached = state.cache.get(absId);
-    if (text === null) {
-      state.cache.delete(absId);
-      return;
-    }
-    if (cached && cached.storedText === text) return;
-    const rec = decodeRec(text, state.idPrefix, state.keys.rec(rel));
-    const newMod = rec.get('mod') as HDateTime | undefined;
-    const curMod = cached?.mod;
-    if (!curMod || !newMod || newMod.date.getTime() >= curMod.date.getTime()) state.cache.put(absId, rec, text);
-  });
+  if (ids.size > 0) {
+    const rels = [...ids];
+    const texts = await client.mget(...rels.map((r) => state.keys.rec(r)));
+    rels.forEach((rel, i) => {
+      const absId = toAbs(rel, state.idPrefix);
+      const text = texts[i] ?? null;
+      const cached = state.cache.get(absId);
+      if (text === null) {
+        state.cache.delete(absId);
+        return;
+      }
+      if (cached && cached.storedText === text) return;
+      const rec = decodeRec(text, state.idPrefix, state.keys.rec(rel));
+      const newMod = rec.get('mod') as HDateTime | undefined;
+      const curMod = cached?.mod;
+      if (!curMod || !newMod || newMod.date.getTime() >= curMod.date.getTime()) state.cache.put(absId, rec, text);
+    });
+  }
+  for (const id of mine) state.own.delete(id);
+  if (compareStreamIds(last, state.lastId) > 0) state.lastId = last;
 }
 
 /** Reads every entry after `state.lastId` (non-blocking) and applies it. */

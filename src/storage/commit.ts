@@ -76,11 +76,16 @@ export function termKeysOf(persistent: HDict | undefined, idPrefix: string | und
 }
 
 export async function runCommit(conn: Redis, env: CommitEnv, planned: PlannedDiff[]): Promise<CommitResult> {
-  const { keys, idPrefix } = env;
-  const recKeys = planned.map((d) => keys.rec(toRel(d.id, idPrefix)));
+  const { idPrefix } = env;
+  const recKeys = planned.map((d) => env.keys.rec(toRel(d.id, idPrefix)));
   let hooksRan = false;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const pre = await conn.pipeline().watch(...recKeys).mget(...recKeys).exec();
+    const prePromise = conn.pipeline().watch(...recKeys).mget(...recKeys).exec();
+    // While Redis answers, build the transaction from the cached records, as if Redis held
+    // exactly their stored texts. It is used only if the MGET reply shows those very texts, so the
+    // check still runs against Redis's state; it just takes the CPU work off the critical path.
+    const spec = attempt === 1 ? speculate(conn, env, planned, recKeys) : undefined;
+    const pre = await prePromise;
     if (!pre) throw new StorageError('WATCH/MGET returned no reply');
     const [watchErr] = pre[0] ?? [];
     if (watchErr) throw watchErr;
@@ -88,88 +93,130 @@ export async function runCommit(conn: Redis, env: CommitEnv, planned: PlannedDif
     if (mgetErr) throw mgetErr;
     const current = stored as (string | null)[];
 
-    let verified: VerifiedDiff[];
+    let tx: Transaction;
     try {
-      verified = planned.map((d, i) => {
-        const text = current[i] ?? null;
-        const cached = text === null ? undefined : env.cached?.(d.id);
-        const old = cached && cached.text === text ? cached.persistent : undefined;
-        return verifyOne(d, text, old, idPrefix, recKeys[i] ?? '');
-      });
-      if (env.verifyExtra) verified.forEach((d) => env.verifyExtra?.(d));
+      if (spec && sameTexts(spec.texts, current)) tx = spec.tx;
+      else {
+        const verified = planned.map((d, i) => {
+          const text = current[i] ?? null;
+          const cached = text === null ? undefined : env.cached?.(d.id);
+          const old = cached && cached.text === text ? cached.persistent : undefined;
+          return verifyOne(d, text, old, idPrefix, recKeys[i] ?? '');
+        });
+        tx = buildTransaction(conn, env, verified, recKeys);
+      }
+      if (env.verifyExtra) tx.verified.forEach((d) => env.verifyExtra?.(d));
+      if (!hooksRan) {
+        hooksRan = true;
+        env.beforeWrite(tx.verified);
+      }
     } catch (e) {
       await conn.unwatch();
       throw e;
     }
 
-    const newMod = nextMod(env.lastModMs, verified);
-    for (const d of verified) d.newPersistent = d.isRemove ? undefined : applyChanges(d, newMod);
-
-    if (!hooksRan) {
-      hooksRan = true;
-      try {
-        env.beforeWrite(verified);
-      } catch (e) {
-        await conn.unwatch();
-        throw e;
-      }
-    }
-
-    // Collect the writes per key first: a batch of 1,000 adds then sends one MSET, one SADD per
-    // index key with every id in it, instead of ~14 commands per record.
-    const sets: string[] = [];
-    const dels: string[] = [];
-    const adds = new Map<string, string[]>();
-    const rems = new Map<string, string[]>();
-    const push = (m: Map<string, string[]>, key: string, rel: string) => {
-      const l = m.get(key);
-      if (l) l.push(rel);
-      else m.set(key, [rel]);
-    };
-    const streamFields: string[] = [];
-    for (let i = 0; i < verified.length; i++) {
-      const d = verified[i] as VerifiedDiff;
-      const rel = toRel(d.id, idPrefix);
-      const recKey = recKeys[i] as string;
-      // only the changed tags' index entries move (all of them for an add or a remove)
-      const only = d.isAdd || d.isRemove ? undefined : d.changes.keys;
-      const oldTerms = termKeysOf(d.oldPersistent, idPrefix, only);
-      const newTerms = termKeysOf(d.newPersistent, idPrefix, only);
-      if (d.newPersistent) {
-        const enc = encodeRec(d.newPersistent, idPrefix);
-        d.newText = enc;
-        sets.push(recKey, enc);
-        if (d.isAdd) push(adds, keys.all, rel);
-        const wasTrash = d.oldPersistent?.has('trash') ?? false;
-        const isTrash = d.newPersistent.has('trash');
-        if (isTrash && !wasTrash) push(adds, keys.trash, rel);
-        if (!isTrash && wasTrash) push(rems, keys.trash, rel);
-        streamFields.push(rel, newMod.value);
-      } else {
-        dels.push(recKey);
-        push(rems, keys.all, rel);
-        push(rems, keys.trash, rel);
-        streamFields.push(rel, '~');
-      }
-      for (const t of oldTerms) if (!newTerms.has(t)) push(rems, keys.index(t), rel);
-      for (const t of newTerms) if (!oldTerms.has(t)) push(adds, keys.index(t), rel);
-    }
-    const multi = conn.multi();
-    if (sets.length > 0) multi.mset(...sets);
-    if (dels.length > 0) multi.del(...dels);
-    for (const [key, ids] of rems) multi.srem(key, ...ids);
-    for (const [key, ids] of adds) multi.sadd(key, ...ids);
-    multi.incr(keys.ver);
-    multi.xadd(keys.changes, 'MAXLEN', '~', String(env.changeStreamMaxLen), '*', ...streamFields);
-    const res = await multi.exec();
+    const res = await tx.multi.exec();
     if (res === null) continue; // a watched rec changed between MGET and EXEC: verify again
     // runtime errors inside EXEC do not roll back in Redis; surface them loudly
     for (const [err] of res) if (err) throw new StorageError(`Commit transaction failed: ${err.message}`, { cause: err });
     const ver = Number(res[res.length - 2]?.[1]);
     const streamId = String(res[res.length - 1]?.[1]);
-    return { diffs: verified, newMod, newModMs: modMs(newMod), ver, streamId };
+    return { diffs: tx.verified, newMod: tx.newMod, newModMs: modMs(tx.newMod), ver, streamId };
   }
   throw new ConcurrentChangeError(`Commit gave up after ${MAX_ATTEMPTS} attempts: records keep changing`);
+}
+
+/** A verified batch and its MULTI, built but not yet sent. */
+interface Transaction {
+  verified: VerifiedDiff[];
+  newMod: HDateTime;
+  multi: ReturnType<Redis['multi']>;
+}
+
+/**
+ * The transaction as it would be if Redis held the cached stored texts (null for an add the cache
+ * does not know), or undefined when some text is unknown or the cached state would not verify
+ * (then the real reply decides, and names the error).
+ */
+function speculate(conn: Redis, env: CommitEnv, planned: PlannedDiff[], recKeys: string[]): { texts: (string | null)[]; tx: Transaction } | undefined {
+  if (!env.cached) return undefined;
+  const texts: (string | null)[] = [];
+  const verified: VerifiedDiff[] = [];
+  try {
+    for (let i = 0; i < planned.length; i++) {
+      const d = planned[i] as PlannedDiff;
+      const cached = env.cached(d.id);
+      if (cached && cached.text === undefined) return undefined;
+      const text = cached ? (cached.text as string) : null;
+      texts.push(text);
+      verified.push(verifyOne(d, text, cached?.persistent, env.idPrefix, recKeys[i] ?? ''));
+    }
+    return { texts, tx: buildTransaction(conn, env, verified, recKeys) };
+  } catch {
+    return undefined;
+  }
+}
+
+function sameTexts(a: (string | null)[], b: (string | null)[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== (b[i] ?? null)) return false;
+  return true;
+}
+
+/** The new records, their index deltas and the MULTI that writes them (not yet sent). */
+function buildTransaction(conn: Redis, env: CommitEnv, verified: VerifiedDiff[], recKeys: string[]): Transaction {
+  const { keys, idPrefix } = env;
+  const newMod = nextMod(env.lastModMs, verified);
+  for (const d of verified) d.newPersistent = d.isRemove ? undefined : applyChanges(d, newMod);
+
+  // Collect the writes per key first: a batch of 1,000 adds then sends one MSET, one SADD per
+  // index key with every id in it, instead of ~14 commands per record.
+  const sets: string[] = [];
+  const dels: string[] = [];
+  const adds = new Map<string, string[]>();
+  const rems = new Map<string, string[]>();
+  const push = (m: Map<string, string[]>, key: string, rel: string) => {
+    const l = m.get(key);
+    if (l) l.push(rel);
+    else m.set(key, [rel]);
+  };
+  const streamFields: string[] = [];
+  for (let i = 0; i < verified.length; i++) {
+    const d = verified[i] as VerifiedDiff;
+    const rel = toRel(d.id, idPrefix);
+    const recKey = recKeys[i] as string;
+    // only the changed tags' index entries move (all of them for an add or a remove)
+    const only = d.isAdd || d.isRemove ? undefined : d.changes.keys;
+    const oldTerms = termKeysOf(d.oldPersistent, idPrefix, only);
+    const newTerms = termKeysOf(d.newPersistent, idPrefix, only);
+    if (d.newPersistent) {
+      const enc = encodeRec(d.newPersistent, idPrefix);
+      d.newText = enc;
+      sets.push(recKey, enc);
+      if (d.isAdd) push(adds, keys.all, rel);
+      const wasTrash = d.oldPersistent?.has('trash') ?? false;
+      const isTrash = d.newPersistent.has('trash');
+      if (isTrash && !wasTrash) push(adds, keys.trash, rel);
+      if (!isTrash && wasTrash) push(rems, keys.trash, rel);
+      streamFields.push(rel, newMod.value);
+    } else {
+      dels.push(recKey);
+      push(rems, keys.all, rel);
+      push(rems, keys.trash, rel);
+      streamFields.push(rel, '~');
+    }
+    for (const t of oldTerms) if (!newTerms.has(t)) push(rems, keys.index(t), rel);
+    for (const t of newTerms) if (!oldTerms.has(t)) push(adds, keys.index(t), rel);
+  }
+  // ioredis queues a MULTI's commands locally until exec(): building it early sends nothing
+  const multi = conn.multi();
+  if (sets.length > 0) multi.mset(...sets);
+  if (dels.length > 0) multi.del(...dels);
+  for (const [key, ids] of rems) multi.srem(key, ...ids);
+  for (const [key, ids] of adds) multi.sadd(key, ...ids);
+  multi.incr(keys.ver);
+  multi.xadd(keys.changes, 'MAXLEN', '~', String(env.changeStreamMaxLen), '*', ...streamFields);
+  return { verified, newMod, multi };
 }
 
 function verifyOne(

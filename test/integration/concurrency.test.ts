@@ -2,8 +2,8 @@
 // commits of one process visible to another (spec: issue "Several processes on one folio").
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { HMarker, HNum, type HDict } from 'haystack-core';
-import { Diff, RedisFolio, StorageError } from '../../src/index.js';
+import { HMarker, HNum, type HDict, type HRef } from 'haystack-core';
+import { ConcurrentChangeError, Diff, RedisFolio, StorageError } from '../../src/index.js';
 import { FolioKeys } from '../../src/storage/keys.js';
 import { backends } from '../harness/backends.js';
 import { runWorker, spawnWorker } from '../harness/child.js';
@@ -110,6 +110,34 @@ for (const backend of backends()) {
       await folio.close();
       await admin.quit();
       await checkAllOrNothing(redis.url, name, 1000);
+    });
+
+    it("a commit is checked against Redis's record, not the cached one, when the two differ", async () => {
+      // commits build their transaction from the cache while the WATCH/MGET reply is on its way;
+      // a record changed in Redis behind the cache's back (no stream entry) must void that build
+      const name = uniqueName('behind');
+      const f = await RedisFolio.open({ url: redis.url, name, feedBlockMs: 60_000 });
+      const rec = (await f.commit(Diff.makeAdd({ dis: 'p', n: HNum.make(1), point: HMarker.make() }))).newRec as HDict;
+      const keys = new FolioKeys(name);
+      const raw = new Redis(redis.url);
+      try {
+        const relId = (rec.get('id') as HRef).value;
+        const stored = JSON.parse((await raw.get(keys.rec(relId))) as string) as Record<string, unknown>;
+        const newer = { ...stored, other: 'set elsewhere', mod: { _kind: 'dateTime', val: '2099-01-01T00:00:00Z', tz: 'UTC' } };
+        await raw.set(keys.rec(relId), JSON.stringify(newer));
+        // the cache still holds the old record: a diff made from it is stale in Redis
+        await expect(f.commit(new Diff(rec, { n: HNum.make(2) }))).rejects.toBeInstanceOf(ConcurrentChangeError);
+        // a forced diff applies to Redis's record: the tag written elsewhere survives
+        const out = (await f.commit(new Diff(rec, { n: HNum.make(3) }, Diff.force))).newRec as HDict;
+        expect(out.get('other')?.toString()).toBe('set elsewhere');
+        expect((out.get('n') as HNum).value).toBe(3);
+        const again = JSON.parse((await raw.get(keys.rec(relId))) as string) as Record<string, unknown>;
+        expect(again.other).toBe('set elsewhere');
+        expect((again.mod as { val: string }).val > '2099-01-01T00:00:00').toBe(true);
+      } finally {
+        await raw.quit();
+        await f.close();
+      }
     });
 
     it('a commit in one process is seen by another: at once after sync, within the feed bound without', async () => {
