@@ -49,6 +49,8 @@ import {
 import { modMs, runCommit, type PlannedDiff, type VerifiedDiff } from '../storage/commit.js';
 import { applyEntries, drainFeed, feedHasGap, type FeedState, type StreamEntry } from '../storage/changeFeed.js';
 
+const RESOLVED_UNDEFINED: Promise<undefined> = Promise.resolve(undefined);
+
 export interface RedisFolioOptions extends ConnectionOptions {
   /** namespace of every key of this folio (default `db`); two names on one database share nothing */
   name?: string;
@@ -347,9 +349,15 @@ export class RedisFolio {
 
   // ---------------------------------------------------------------- reads by id
 
-  async readById(id: HRef | string, checked = true): Promise<HDict | undefined> {
-    this.checkRead();
-    return this.byId(id, checked, false);
+  readById(id: HRef | string, checked = true): Promise<HDict | undefined> {
+    // not async: the hot path hands out the record's resolved promise (RecCache.visiblePromise)
+    try {
+      this.checkRead();
+      const rec = this.recById(id, checked, false);
+      return rec ? this.core.cache.visiblePromise(rec) : RESOLVED_UNDEFINED;
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
   }
 
   async readByIdTrash(id: HRef | string, checked = true): Promise<HDict | undefined> {

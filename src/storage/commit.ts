@@ -263,8 +263,11 @@ function nextMod(lastModMs: number, diffs: VerifiedDiff[]): HDateTime {
 }
 
 function applyChanges(d: VerifiedDiff, newMod: HDateTime): HDict {
-  // id first and mod last, as Haxall shows records
-  const obj: Record<string, HVal> = { id: HRef.make(d.id) };
+  // id first and mod last, as Haxall shows records. The old id Ref is kept (it may carry the
+  // record's display name): the visible dict then needs no rebuild unless that name changed.
+  const oldId = d.oldPersistent?.get('id');
+  const id = oldId instanceof HRef && oldId.value === d.id ? oldId : HRef.make(d.id);
+  const obj: Record<string, HVal> = { id };
   if (d.oldPersistent) {
     for (const [name, val] of Object.entries(d.oldPersistent.toObj())) if (val) obj[name] = val;
   }
@@ -273,7 +276,7 @@ function applyChanges(d: VerifiedDiff, newMod: HDateTime): HDict {
     if (val === undefined || val === null || val instanceof HRemove) delete obj[name];
     else obj[name] = val;
   }
-  obj.id = HRef.make(d.id);
+  obj.id = id;
   delete obj.mod;
   obj.mod = newMod;
   return HDict.make(obj);

@@ -16,6 +16,8 @@ export class Rec {
   readonly seq: number;
   private mergedCache: HDict | undefined;
   visibleCache: HDict | undefined;
+  /** visibleCache, already resolved: readById hands this out (see RecCache.visiblePromise) */
+  visiblePromise: Promise<HDict> | undefined;
   visibleGen = -1;
   disCache: string | undefined;
   /** the text stored in Redis for `persistent` (when known): a commit that reads the same text skips a decode */
@@ -59,6 +61,7 @@ export class Rec {
   invalidate(): void {
     this.mergedCache = undefined;
     this.visibleCache = undefined;
+    this.visiblePromise = undefined;
     this.disCache = undefined;
   }
 }
@@ -167,9 +170,23 @@ export class RecCache {
       return dis === undefined ? HRef.make(ref.value) : HRef.make(ref.value, dis);
     }) as HDict;
     rec.adoptVisible(v);
+    if (v !== rec.visibleCache) rec.visiblePromise = undefined;
     rec.visibleCache = v;
     rec.visibleGen = this.gen;
     return v;
+  }
+
+  /**
+   * The visible dict as a promise that is already resolved, made once per visible dict. Resolving
+   * a promise with a dict looks up `then` on it, and haystack-core's HDict is a Proxy whose trap
+   * walks the dict's store: with 100k records that is several cache misses per read, about half
+   * of a warm readById (docs/benchmarks.md). Awaiting this promise touches only the promise.
+   */
+  visiblePromise(rec: Rec): Promise<HDict> {
+    if (rec.visiblePromise && rec.visibleGen === this.gen) return rec.visiblePromise;
+    const v = this.visible(rec);
+    rec.visiblePromise ??= Promise.resolve(v);
+    return rec.visiblePromise;
   }
 }
 
