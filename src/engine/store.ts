@@ -76,7 +76,7 @@ CREATE TABLE IF NOT EXISTS keys (
   exp INTEGER NOT NULL DEFAULT 0,
   val BLOB
 );
-CREATE UNIQUE INDEX IF NOT EXISTS keys_db_key ON keys(db, key);
+DROP INDEX IF EXISTS keys_db_key; -- older files: the in-memory index enforces (db, key) uniqueness
 CREATE TABLE IF NOT EXISTS hash (kid INTEGER NOT NULL, field BLOB NOT NULL, val BLOB NOT NULL, PRIMARY KEY (kid, field)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sets (kid INTEGER NOT NULL, member BLOB NOT NULL, PRIMARY KEY (kid, member)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS zset (kid INTEGER NOT NULL, member BLOB NOT NULL, score REAL NOT NULL, PRIMARY KEY (kid, member)) WITHOUT ROWID;
@@ -174,7 +174,19 @@ export class Store {
         m.ts.firstTs = -1;
         m.ts.lastTs = -1;
       }
-      this.dbs[r.db].set(kstr(r.key), m);
+      // (db, key) is unique in the in-memory index, which is what every command consults; SQLite
+      // has no index on it (it cost every new key a B-tree insert). Should a file ever hold two
+      // rows for one key, the newer row (higher id) wins and the older is dropped here.
+      const k = kstr(r.key);
+      const dup = this.dbs[r.db].get(k);
+      if (dup) {
+        const [older, newer] = dup.id < r.id ? [dup, m] : [m, dup];
+        this.db.prepare('DELETE FROM keys WHERE id = ?').run(older.id);
+        this.deleteContent(older);
+        byId.delete(older.id);
+        if (newer === dup) continue;
+      }
+      this.dbs[r.db].set(k, m);
       byId.set(r.id, m);
       if (r.id >= this.nextId) this.nextId = r.id + 1;
     }

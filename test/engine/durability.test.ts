@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEngine } from '../../src/engine/index.js';
 import { RawClient, type Reply } from './helpers.js';
@@ -118,6 +119,46 @@ describe('one engine per data file', () => {
       }
       const again = await startEngine({ path });
       await again.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('key rows', () => {
+  it('a file holding two rows for one key (no SQLite index enforces it) opens with the newer row only', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hxredis-dup-'));
+    const path = join(dir, 'engine.sqlite');
+    try {
+      const first = await startEngine({ path });
+      const c = await RawClient.connect(first.port);
+      await c.pipeline([['SET', 'k', 'old'], ['ZADD', 'z', 1, 'a'], ['SET', 'other', 'x']]);
+      c.close();
+      await first.stop();
+      // forge the duplicate the in-memory index normally prevents: a newer row for `k`, and an
+      // older row for `z` (its members must go with it, the newer zset row keeps its own)
+      const db = new Database(path);
+      const ids = db.prepare('SELECT id, key FROM keys').all() as Array<{ id: number; key: Buffer }>;
+      const idOf = (k: string) => ids.find((r) => r.key.toString() === k)?.id as number;
+      db.prepare('INSERT INTO keys (id, db, key, type, exp, val) VALUES (?, 0, ?, 1, 0, ?)').run(100, Buffer.from('k'), Buffer.from('new'));
+      db.prepare('INSERT INTO keys (id, db, key, type, exp, val) VALUES (?, 0, ?, 4, 0, NULL)').run(200, Buffer.from('z'));
+      db.prepare('INSERT INTO zset (kid, member, score) VALUES (200, ?, 2)').run(Buffer.from('b'));
+      db.close();
+      const again = await startEngine({ path });
+      const c2 = await RawClient.connect(again.port);
+      try {
+        expect(await c2.call('GET', 'k')).toEqual({ t: '$', v: 'new' });
+        expect(await c2.call('DBSIZE')).toEqual({ t: ':', v: '3' });
+        expect(await c2.call('ZRANGE', 'z', 0, -1)).toEqual({ t: '*', v: [{ t: '$', v: 'b' }] });
+        expect(await c2.call('GET', 'other')).toEqual({ t: '$', v: 'x' });
+      } finally {
+        c2.close();
+        await again.stop();
+      }
+      const check = new Database(path, { readonly: true });
+      expect(check.prepare('SELECT count(*) FROM keys WHERE key = ?').pluck().get(Buffer.from('k'))).toBe(1);
+      expect(check.prepare('SELECT count(*) FROM zset WHERE kid = ?').pluck().get(idOf('z'))).toBe(0);
+      check.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
