@@ -101,48 +101,78 @@ export class RequestParser {
     }
   }
 
+  /**
+   * A command cut off mid-arguments (it spans socket reads) is not scanned again from its start:
+   * the argument count, how many arguments were read and where the next one starts (relative to
+   * the command's start, which feed() may move) are kept here. Large pipelined commands (a
+   * 1,000-sample TS.MADD is 40-120 KB) span several reads.
+   */
+  private rCount = 0;
+  private rI = 0;
+  private rP = 0;
+  private rStart = 0;
+
+  private suspend(count: number, i: number, p: number, start: number): 0 {
+    this.rCount = count;
+    this.rI = i;
+    this.rP = p - start;
+    this.rStart = start;
+    return 0;
+  }
+
   /** scan() for one request; -2 for an empty multibulk (`*0`, `*-1`: skipped). */
   private scanOne(): number {
     const b = this.buf;
     let p = this.pos;
     if (p >= b.length) return 0;
-    if (b[p] !== 42 /* '*' */) return -1;
     const blen = b.length;
-    // fast path: up to 9 digits then CRLF, scanned in place (no indexOf call, no second pass)
+    const cmdStart = p;
     let count = 0;
     let q = p + 1;
     let d = 0;
-    while (q < blen && q - p <= 9 && (d = b[q] - 48) >= 0 && d <= 9) {
-      count = count * 10 + d;
-      q++;
-    }
-    if (q > p + 1 && q + 1 < blen && b[q] === CR && b[q + 1] === LF) {
-      p = q + 2;
-      if (count > MAX_MULTIBULK) throw new ProtocolError('Protocol error: invalid multibulk length');
+    let i = 0;
+    if (this.rCount > 0) {
+      count = this.rCount;
+      i = this.rI;
+      const shift = cmdStart - this.rStart;
+      if (shift !== 0) for (let k = 0; k < i; k++) this.argOff[k] += shift;
+      p = cmdStart + this.rP;
+      this.rCount = 0;
     } else {
-      const eol = this.findCRLF(p + 1);
-      if (eol === -1) {
-        if (blen - p > MAX_INLINE) throw new ProtocolError('Protocol error: too big mbulk count string');
-        return 0;
+      if (b[p] !== 42 /* '*' */) return -1;
+      // fast path: up to 9 digits then CRLF, scanned in place (no indexOf call, no second pass)
+      while (q < blen && q - p <= 9 && (d = b[q] - 48) >= 0 && d <= 9) {
+        count = count * 10 + d;
+        q++;
       }
-      count = this.readInt(p + 1, eol);
-      if (Number.isNaN(count) || count > MAX_MULTIBULK) throw new ProtocolError('Protocol error: invalid multibulk length');
-      p = eol + 2;
-    }
-    if (count <= 0) {
-      this.pos = p;
-      return -2;
-    }
-    if (count > this.argOff.length) {
-      let size = this.argOff.length * 2;
-      while (size < count) size *= 2;
-      this.argOff = new Int32Array(size);
-      this.argLen = new Int32Array(size);
+      if (q > p + 1 && q + 1 < blen && b[q] === CR && b[q + 1] === LF) {
+        p = q + 2;
+        if (count > MAX_MULTIBULK) throw new ProtocolError('Protocol error: invalid multibulk length');
+      } else {
+        const eol = this.findCRLF(p + 1);
+        if (eol === -1) {
+          if (blen - p > MAX_INLINE) throw new ProtocolError('Protocol error: too big mbulk count string');
+          return 0;
+        }
+        count = this.readInt(p + 1, eol);
+        if (Number.isNaN(count) || count > MAX_MULTIBULK) throw new ProtocolError('Protocol error: invalid multibulk length');
+        p = eol + 2;
+      }
+      if (count <= 0) {
+        this.pos = p;
+        return -2;
+      }
+      if (count > this.argOff.length) {
+        let size = this.argOff.length * 2;
+        while (size < count) size *= 2;
+        this.argOff = new Int32Array(size);
+        this.argLen = new Int32Array(size);
+      }
     }
     const off = this.argOff;
     const lens = this.argLen;
-    for (let i = 0; i < count; i++) {
-      if (p >= blen) return 0;
+    for (; i < count; i++) {
+      if (p >= blen) return this.suspend(count, i, p, cmdStart);
       if (b[p] !== 36 /* '$' */) {
         throw new ProtocolError(`Protocol error: expected '$', got '${String.fromCharCode(b[p])}'`);
       }
@@ -159,13 +189,13 @@ export class RequestParser {
         const e = this.findCRLF(p + 1);
         if (e === -1) {
           if (blen - p > MAX_INLINE) throw new ProtocolError('Protocol error: too big bulk count string');
-          return 0;
+          return this.suspend(count, i, p, cmdStart);
         }
         len = this.readInt(p + 1, e);
         start = e + 2;
       }
       if (Number.isNaN(len) || len < 0 || len > MAX_BULK) throw new ProtocolError('Protocol error: invalid bulk length');
-      if (start + len + 2 > blen) return 0;
+      if (start + len + 2 > blen) return this.suspend(count, i, p, cmdStart);
       if (b[start + len] !== CR || b[start + len + 1] !== LF) {
         // Redis trusts the length and skips two bytes; a mismatch means a confused client.
         throw new ProtocolError('Protocol error: invalid bulk length');

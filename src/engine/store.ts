@@ -268,6 +268,15 @@ export class Store {
     this.runRows(upd, 3, UPD_SQL);
   }
 
+  /**
+   * Runs rows (width parameters each) in multi-row statements of FLUSH_SIZES rows, `sql(n)` being
+   * the statement for n rows; empties args. One statement per 128 rows instead of one per row.
+   */
+  insertRows(args: unknown[], width: number, sql: (n: number) => string): void {
+    if (this.wantTx && !this.inTx) this.openTx();
+    this.runRows(args, width, sql);
+  }
+
   /** Runs rows (width parameters each) in statements of FLUSH_SIZES rows; empties args. */
   private runRows(args: unknown[], width: number, sql: (n: number) => string): void {
     let rows = args.length / width;

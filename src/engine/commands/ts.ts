@@ -17,6 +17,8 @@ const MAXT = Number.MAX_SAFE_INTEGER;
 
 class TsError extends Error {}
 
+const TS_INS_SQL = (n: number) => `INSERT INTO ts (kid, t, v) VALUES ${new Array(n).fill('(?, ?, ?)').join(', ')}`;
+
 // --- parsing ---------------------------------------------------------------------
 
 function parseTs(b: Buffer, allowStar: boolean): number {
@@ -266,19 +268,53 @@ def('ts.madd', -4, 'write denyoom', [1, -1, 3], (c, a, srv) => {
   if ((a.length - 1) % 3 !== 0) err("ERR wrong number of arguments for 'ts.madd' command");
   const n = (a.length - 1) / 3;
   c.out.arr(n);
+  const st = srv.store;
+  // Writers send runs of samples for one series: the key is looked up once per run (compared by
+  // bytes). Samples appended after their series' newest go to SQLite in multi-row INSERTs, any
+  // series mixed (kid is a column), flushed before a sample that needs addSample (it reads the
+  // table) and at the end of the command.
+  let runKey: Buffer | undefined;
+  let runMeta: KeyMeta | undefined;
+  let runWrote = false;
+  const rows: Array<number | null> = [];
+  const flush = () => {
+    if (rows.length > 0) st.insertRows(rows, 3, TS_INS_SQL);
+  };
+  const endRun = () => {
+    if (runKey && runWrote) srv.touch(c.db, runKey);
+  };
   for (let i = 1; i < a.length; i += 3) {
+    const kb = a[i];
+    if (runKey === undefined || kb.length !== runKey.length || !kb.equals(runKey)) {
+      endRun();
+      runKey = kb;
+      runMeta = st.lookup(c.db, kb);
+      runWrote = false;
+    }
     try {
-      const m = srv.store.lookup(c.db, a[i]);
+      const m = runMeta;
       if (!m || m.type !== T_TS) throw new TsError(E_NOTTS);
       const t = parseTs(a[i + 1], true);
       const v = parseVal(a[i + 2]);
-      c.out.int(addSample(srv, m, t, v));
-      srv.touch(c.db, a[i]);
+      const s = tsm(m);
+      if (t > s.lastTs && s.retention === 0 && s.ignoreMaxTimeDiff === 0 && s.ignoreMaxValDiff === 0) {
+        // NaN is stored as NULL: SQLite has no NaN
+        rows.push(m.id, t, Number.isNaN(v) ? null : v);
+        s.lastTs = t;
+        if (s.firstTs < 0) s.firstTs = t;
+        c.out.int(t);
+      } else {
+        flush();
+        c.out.int(addSample(srv, m, t, v));
+      }
+      runWrote = true;
     } catch (e) {
       if (e instanceof TsError) c.out.error(e.message);
       else throw e;
     }
   }
+  flush();
+  endRun();
 });
 
 function incrBy(c: ClientState, a: Buffer[], srv: ServerApi, sign: number): void {
