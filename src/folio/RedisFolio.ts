@@ -774,7 +774,9 @@ export class RedisFolio {
       const cachedMod = cached?.mod;
       const cachedMs = cachedMod ? modMs(cachedMod) : -1;
       if (cachedMs <= result.newModMs) {
-        if (v.newPersistent) core.cache.put(v.id, v.newPersistent, v.newText);
+        // an update recounts only the tags it changed (and mod); an add or a different base recounts all
+        const delta = v.oldPersistent && !v.isAdd ? { base: v.oldPersistent, tags: [...v.changes.keys, 'mod'] } : undefined;
+        if (v.newPersistent) core.cache.put(v.id, v.newPersistent, v.newText, delta);
         else core.cache.delete(v.id);
       }
       const rec = core.cache.get(v.id);

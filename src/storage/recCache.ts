@@ -1,7 +1,7 @@
 // The in-process image of a folio's records: persistent tags (mirroring Redis), the process-local
 // transient layer, planner statistics, and display names. Reads are served from here (warm
 // readById is a Map lookup); Redis stays the authority for commits (see commit.ts).
-import { HDict, HRef, Kind, valueIsKind, type HDateTime } from 'haystack-core';
+import { HDict, HRef, Kind, valueIsKind, type HDateTime, type HVal } from 'haystack-core';
 import { mapRefs, refDis } from '../folio/refs.js';
 import { recDis } from '../folio/dis.js';
 
@@ -94,9 +94,30 @@ export class RecCache {
     return (this.transientTagCounts.get(tag) ?? 0) > 0;
   }
 
-  /** Sets a record's persistent tags (add or replace); the transient layer is kept. */
-  put(id: string, persistent: HDict, storedText?: string): Rec {
+  /**
+   * Sets a record's persistent tags (add or replace); the transient layer is kept. With `delta`
+   * (a commit's: the dict it was applied to and the tags it changed), only those tags are
+   * recounted when the cache still holds that dict: a one-tag update touches one tag, not all.
+   */
+  put(id: string, persistent: HDict, storedText?: string, delta?: { base: HDict; tags: string[] }): Rec {
     let rec = this.map.get(id);
+    if (rec && delta && rec.persistent === delta.base) {
+      const old = rec.persistent;
+      let disChanged = false;
+      for (const tag of delta.tags) {
+        const a = old.get(tag);
+        const b = persistent.get(tag);
+        if (DIS_TAGS.has(tag) && (a ? !b || !a.equals(b) : !!b)) disChanged = true;
+        bump(this.tagCounts, tag, (b ? 1 : 0) - (a ? 1 : 0));
+        bump(this.opaqueCounts, tag, (isOpaque(b) ? 1 : 0) - (isOpaque(a) ? 1 : 0));
+      }
+      rec.persistent = persistent;
+      rec.invalidate();
+      if (disChanged) this.gen++;
+      rec.storedText = storedText;
+      rec.trash = persistent.has('trash');
+      return rec;
+    }
     if (rec) {
       const disChanged = disTagsDiffer(rec.persistent, persistent);
       count(this.tagCounts, rec.persistent, -1);
@@ -196,6 +217,17 @@ function count(counts: Map<string, number>, dict: HDict, delta: number): void {
     if (n <= 0) counts.delete(name);
     else counts.set(name, n);
   }
+}
+
+function bump(counts: Map<string, number>, name: string, delta: number): void {
+  if (delta === 0) return;
+  const n = (counts.get(name) ?? 0) + delta;
+  if (n <= 0) counts.delete(name);
+  else counts.set(name, n);
+}
+
+function isOpaque(v: HVal | null | undefined): boolean {
+  return !!v && (valueIsKind(v, Kind.Dict) || valueIsKind(v, Kind.DateTime));
 }
 
 function countOpaque(counts: Map<string, number>, dict: HDict, delta: number): void {
