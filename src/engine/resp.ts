@@ -379,8 +379,8 @@ export class ReplyWriter {
     this.raw(`-${s.replace(/[\r\n]+/g, ' ')}\r\n`);
   }
   int(n: number | bigint): void {
-    if (typeof n === 'number' && n >= 0 && n <= 0xffffffff && Number.isInteger(n)) {
-      this.ensure(14);
+    if (typeof n === 'number' && n >= 0 && n <= Number.MAX_SAFE_INTEGER && Number.isInteger(n)) {
+      this.ensure(20);
       this.buf[this.len++] = 58; // ':'
       this.digits(n);
       this.buf[this.len++] = CR;

@@ -22,6 +22,18 @@ const TS_INS_SQL = (n: number) => `INSERT INTO ts (kid, t, v) VALUES ${new Array
 // --- parsing ---------------------------------------------------------------------
 
 function parseTs(b: Buffer, allowStar: boolean): number {
+  // fast path: 1-15 plain digits (below 2^53), read from the bytes
+  const bl = b.length;
+  if (bl > 0 && bl <= 15) {
+    let v = 0;
+    let i = 0;
+    for (; i < bl; i++) {
+      const d = b[i] - 48;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+    }
+    if (i === bl) return v;
+  }
   const s = b.toString('latin1');
   if (allowStar && s === '*') return Date.now();
   if (/^-[0-9]+$/.test(s)) throw new TsError(E_NEGTS);
@@ -33,6 +45,20 @@ function parseTs(b: Buffer, allowStar: boolean): number {
 
 const VAL_RE = /^[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?)$/;
 function parseVal(b: Buffer): number {
+  // fast path: [+-]digits[.digits] (what VAL_RE accepts without an exponent), checked on the bytes
+  const bl = b.length;
+  let i = bl > 0 && (b[0] === 45 || b[0] === 43) ? 1 : 0;
+  if (bl > i && bl <= 24) {
+    let digits = 0;
+    let dot = false;
+    for (; i < bl; i++) {
+      const c = b[i];
+      if (c >= 48 && c <= 57) digits++;
+      else if (c === 46 && !dot) dot = true;
+      else break;
+    }
+    if (i === bl && digits > 0) return Number((b as unknown as { latin1Slice(s: number, e: number): string }).latin1Slice(0, bl));
+  }
   const s = b.toString('latin1');
   if (/^[+-]?nan$/i.test(s)) return NaN;
   if (!VAL_RE.test(s)) throw new TsError(E_BADVAL);
