@@ -47,7 +47,7 @@ import {
   type ConnectionOptions,
 } from '../storage/connection.js';
 import { modMs, runCommit, type PlannedDiff, type VerifiedDiff } from '../storage/commit.js';
-import { applyEntries, drainFeed, feedHasGap, type FeedState, type StreamEntry } from '../storage/changeFeed.js';
+import { applyEntries, compareStreamIds, drainFeed, feedHasGap, type FeedState, type StreamEntry } from '../storage/changeFeed.js';
 
 const RESOLVED_UNDEFINED: Promise<undefined> = Promise.resolve(undefined);
 
@@ -207,6 +207,13 @@ class FolioCore {
   private readonly watched = new Set<{ conn: Redis; deadline: number; fail: (e: Error) => void }>();
   private sweep: NodeJS.Timeout | undefined;
 
+  private stopSweepIfIdle(): void {
+    if (this.closed && this.watched.size === 0 && this.sweep) {
+      clearInterval(this.sweep);
+      this.sweep = undefined;
+    }
+  }
+
   /** Runs a commit transaction on `conn` under the commit timeout. */
   guard<T>(conn: Redis, run: () => Promise<T>): Promise<T> {
     const timeoutMs = this.opts.commitTimeoutMs ?? 30_000;
@@ -220,6 +227,7 @@ class FolioCore {
           w.conn.disconnect();
           w.fail(new Error(`connection timeout: no answer within ${timeoutMs} ms`));
         }
+        this.stopSweepIfIdle();
       }, every);
       this.sweep.unref();
     }
@@ -248,13 +256,16 @@ class FolioCore {
   }
 
   giveBack(c: Redis): void {
-    if (!this.closed && c.status === 'ready') this.idle.push(c);
+    // a commit waiting in the pool's queue gets the connection: kept at hand here, it would stay
+    // counted as borrowed and the waiters would starve until the acquire timeout
+    if (!this.closed && c.status === 'ready' && this.pool.pending === 0) this.idle.push(c);
     else void this.pool.release(c).catch(() => undefined);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    clearInterval(this.sweep);
+    // commits still in flight keep their timeout: the sweep stops itself once they settle
+    this.stopSweepIfIdle();
     for (const c of this.idle.splice(0)) await this.pool.release(c).catch(() => undefined);
     for (const f of this.closeActions) await f().catch(() => undefined);
     this.feed.disconnect();
@@ -796,7 +807,9 @@ export class RedisFolio {
 
     // EXEC succeeded: only now does the local image change
     core.lastModMs = Math.max(core.lastModMs, result.newModMs);
-    core.feedState.own.add(result.streamId);
+    // our own entry, unless the feed (or a sync) already read it as anyone's: then it is applied
+    // and must not linger in `own`
+    if (compareStreamIds(result.streamId, core.feedState.lastId) > 0) core.feedState.own.add(result.streamId);
     const out = result.diffs.map((v, i) => {
       const oldRec = this.oldVisible(v);
       const cached = core.cache.get(v.id);

@@ -73,6 +73,8 @@ export async function applyEntries(client: Redis, state: FeedState, entries: Str
   }
   for (const id of mine) state.own.delete(id);
   if (compareStreamIds(last, state.lastId) > 0) state.lastId = last;
+  // an own id added after this read began was applied as anyone's: it must not linger
+  if (state.own.size > 0) for (const id of state.own) if (compareStreamIds(id, state.lastId) <= 0) state.own.delete(id);
 }
 
 /** Reads every entry after `state.lastId` (non-blocking) and applies it. */

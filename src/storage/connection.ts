@@ -74,7 +74,7 @@ export async function connectClient(client: Redis, url: string): Promise<Redis> 
 export type CommitPool = genericPool.Pool<Redis>;
 
 export function makeCommitPool(opts: ConnectionOptions): CommitPool {
-  return genericPool.createPool<Redis>(
+  const pool = genericPool.createPool<Redis>(
     {
       create: async () => connectClient(makeClient(opts, 'commit', false), opts.url),
       destroy: async (c) => {
@@ -84,6 +84,10 @@ export function makeCommitPool(opts: ConnectionOptions): CommitPool {
     },
     { max: opts.poolSize ?? 8, min: 0, acquireTimeoutMillis: 10_000 },
   );
+  // every waiting acquireCommitConn listens for a create failure: more than 10 concurrent writers
+  // waiting for a connection is normal, not a listener leak (Node would warn at 11)
+  pool.setMaxListeners(0);
+  return pool;
 }
 
 /**

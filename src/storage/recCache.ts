@@ -101,14 +101,15 @@ export class RecCache {
    */
   put(id: string, persistent: HDict, storedText?: string, delta?: { base: HDict; tags: string[] }): Rec {
     let rec = this.map.get(id);
-    if (rec && delta && rec.persistent === delta.base) {
+    if (rec && delta && rec.persistent === delta.base && deltaCovers(delta.base, persistent, delta.tags)) {
       const old = rec.persistent;
       let disChanged = false;
       for (const tag of delta.tags) {
         const a = old.get(tag);
         const b = persistent.get(tag);
         if (DIS_TAGS.has(tag) && (a ? !b || !a.equals(b) : !!b)) disChanged = true;
-        bump(this.tagCounts, tag, (b ? 1 : 0) - (a ? 1 : 0));
+        // presence as a full recount sees it (`keys`: a tag holding null counts)
+        bump(this.tagCounts, tag, (persistent.has(tag) ? 1 : 0) - (old.has(tag) ? 1 : 0));
         bump(this.opaqueCounts, tag, (isOpaque(b) ? 1 : 0) - (isOpaque(a) ? 1 : 0));
       }
       rec.persistent = persistent;
@@ -217,6 +218,17 @@ function count(counts: Map<string, number>, dict: HDict, delta: number): void {
     if (n <= 0) counts.delete(name);
     else counts.set(name, n);
   }
+}
+
+/**
+ * True if `tags` are the only tags whose presence differs between `base` and `next`, as far as the
+ * tag count tells: a base holding a tag the commit dropped without naming it (a null value written
+ * by something else) makes the counts disagree, and the caller recounts everything.
+ */
+function deltaCovers(base: HDict, next: HDict, tags: string[]): boolean {
+  let net = 0;
+  for (const tag of tags) net += (next.has(tag) ? 1 : 0) - (base.has(tag) ? 1 : 0);
+  return base.keys.length + net === next.keys.length;
 }
 
 function bump(counts: Map<string, number>, name: string, delta: number): void {

@@ -112,6 +112,25 @@ for (const backend of backends()) {
       await checkAllOrNothing(redis.url, name, 1000);
     });
 
+    it('40 concurrent commits on a pool of 2 connections all apply, with no listener-leak warning', async () => {
+      const name = uniqueName('pool');
+      const f = await RedisFolio.open({ url: redis.url, name, poolSize: 2 });
+      const warnings: string[] = [];
+      const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+      process.on('warning', onWarning);
+      try {
+        const recs = await f.commitAll(Array.from({ length: 40 }, (_, i) => Diff.makeAdd({ dis: `w${i}`, n: HNum.make(0) })));
+        const out = await Promise.all(recs.map((d) => f.commit(new Diff(d.newRec as HDict, { n: HNum.make(1) }))));
+        expect(out.every((d) => (d.newRec?.get('n') as HNum).value === 1)).toBe(true);
+        expect(await f.readCount('n == 1')).toBe(40);
+        await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+        expect(warnings.filter((w) => w.includes('MaxListeners'))).toEqual([]);
+      } finally {
+        process.off('warning', onWarning);
+        await f.close();
+      }
+    });
+
     it("a commit is checked against Redis's record, not the cached one, when the two differ", async () => {
       // commits build their transaction from the cache while the WATCH/MGET reply is on its way;
       // a record changed in Redis behind the cache's back (no stream entry) must void that build

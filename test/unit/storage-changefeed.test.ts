@@ -65,3 +65,18 @@ describe('change feed', () => {
     expect(st.cache.get('r1')).toBeUndefined();
   });
 });
+
+describe('change feed: own ids', () => {
+  it('an own id registered while its entry was being applied as foreign does not linger', async () => {
+    const st = state();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const client = stub([() => held.then(() => [text])]);
+    const applying = applyEntries(client, st, entries); // reads 5-0 as someone else's
+    st.own.add('5-0'); // the writer's EXEC reply arrives meanwhile
+    release();
+    await applying;
+    expect(st.lastId).toBe('5-0');
+    expect(st.own.size).toBe(0);
+  });
+});

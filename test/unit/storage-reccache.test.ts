@@ -58,4 +58,17 @@ describe('RecCache.put with a commit delta', () => {
       expect(byDelta.get(id)?.isTrash).toBe(next.has('trash'));
     }
   });
+
+  it('a base holding a null-valued tag the commit drops is recounted in full', () => {
+    const byDelta = new RecCache();
+    const full = new RecCache();
+    // a record as another writer might store it: `x` holds null
+    const base = HDict.make({ id: HRef.make('a'), x: null, y: HStr.make('1'), mod: HDateTime.make(new Date(0)) } as never);
+    byDelta.put('a', base);
+    const next = HDict.make({ id: HRef.make('a'), y: HStr.make('2'), mod: HDateTime.make(new Date(1000)) });
+    byDelta.put('a', next, undefined, { base, tags: ['y', 'mod'] });
+    full.put('a', next);
+    expect(stats(byDelta)).toBe(stats(full));
+    expect(byDelta.tagCount('x')).toBe(0);
+  });
 });

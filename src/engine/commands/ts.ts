@@ -303,8 +303,22 @@ def('ts.madd', -4, 'write denyoom', [1, -1, 3], (c, a, srv) => {
   let runMeta: KeyMeta | undefined;
   let runWrote = false;
   const rows: Array<number | null> = [];
+  // series with rows held in `rows`; any with a TTL makes a key change flush first (a lookup may
+  // expire and delete a series whose rows are still held, which would then be inserted as orphans)
+  const held = new Set<KeyMeta>();
+  let heldTtl = false;
   const flush = () => {
-    if (rows.length > 0) st.insertRows(rows, 3, TS_INS_SQL);
+    if (rows.length === 0) return;
+    try {
+      st.insertRows(rows, 3, TS_INS_SQL);
+    } catch (e) {
+      // the held samples' first/last were advanced in memory: take them from what SQLite holds
+      rows.length = 0;
+      for (const m of held) refreshFirst(srv, m);
+      throw e;
+    } finally {
+      held.clear();
+    }
   };
   const endRun = () => {
     if (runKey && runWrote) srv.touch(c.db, runKey);
@@ -312,6 +326,7 @@ def('ts.madd', -4, 'write denyoom', [1, -1, 3], (c, a, srv) => {
   for (let i = 1; i < a.length; i += 3) {
     const kb = a[i];
     if (runKey === undefined || kb.length !== runKey.length || !kb.equals(runKey)) {
+      if (heldTtl) flush();
       endRun();
       runKey = kb;
       runMeta = st.lookup(c.db, kb);
@@ -326,6 +341,8 @@ def('ts.madd', -4, 'write denyoom', [1, -1, 3], (c, a, srv) => {
       if (t > s.lastTs && s.retention === 0 && s.ignoreMaxTimeDiff === 0 && s.ignoreMaxValDiff === 0) {
         // NaN is stored as NULL: SQLite has no NaN
         rows.push(m.id, t, Number.isNaN(v) ? null : v);
+        held.add(m);
+        if (m.exp !== 0) heldTtl = true;
         s.lastTs = t;
         if (s.firstTs < 0) s.firstTs = t;
         c.out.int(t);
