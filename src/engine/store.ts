@@ -47,7 +47,7 @@ export interface KeyMeta {
   type: number;
   /** absolute expiry in ms since epoch; 0 = none */
   exp: number;
-  /** element count for hash/set/zset/stream */
+  /** element count for hash/set/zset/stream; a series' sample count, -1 while not yet counted */
   n: number;
   stream?: StreamMeta;
   ts?: TsMeta;
@@ -173,6 +173,7 @@ export class Store {
         m.ts = JSON.parse(r.val.toString()) as TsMeta;
         m.ts.firstTs = -1;
         m.ts.lastTs = -1;
+        m.n = -1; // sample count: counted when first asked (commands/ts.ts sampleCount)
       }
       // (db, key) is unique in the in-memory index, which is what every command consults; SQLite
       // has no index on it (it cost every new key a B-tree insert). Should a file ever hold two

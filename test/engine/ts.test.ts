@@ -2,7 +2,7 @@
 // policies, retention trimming, aggregation buckets and label filters.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngine, type EngineHandle } from '../../src/engine/index.js';
-import { RawClient, type Reply } from './helpers.js';
+import { RawClient, prng, type Reply } from './helpers.js';
 
 let engine: EngineHandle;
 let c: RawClient;
@@ -282,5 +282,59 @@ describe('label filters', () => {
     const mod = await c3.call('MODULE', 'LIST');
     expect(mod).toEqual(arr({ t: '%', v: [[bulk('name'), bulk('timeseries')], [bulk('ver'), int(11200)], [bulk('path'), bulk('hxredis-engine')], [bulk('args'), arr()]] }));
     c3.close();
+  });
+});
+
+describe('TS.INFO totalSamples', () => {
+  /** totalSamples of TS.INFO (RESP2 field/value array) */
+  async function total(cl: RawClient, key: string): Promise<number> {
+    const r = (await cl.call('TS.INFO', key)) as { v: Reply[] };
+    const i = r.v.findIndex((x) => (x as { v: string }).v === 'totalSamples');
+    return Number((r.v[i + 1] as { v: string }).v);
+  }
+  async function counted(cl: RawClient, key: string): Promise<number> {
+    return ((await cl.call('TS.RANGE', key, '-', '+')) as { v: Reply[] }).v.length;
+  }
+
+  it('follows appends, overwrites, deletes and retention trims, and is right again after a restart', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'hxredis-tsinfo-'));
+    const path = join(dir, 'engine.sqlite');
+    const rand = prng(5);
+    try {
+      let eng = await startEngine({ path });
+      let cl = await RawClient.connect(eng.port);
+      await cl.call('TS.CREATE', 'a', 'DUPLICATE_POLICY', 'LAST');
+      await cl.call('TS.CREATE', 'r', 'DUPLICATE_POLICY', 'LAST', 'RETENTION', 5000);
+      for (let step = 0; step < 60; step++) {
+        const op = rand.int(4);
+        if (op <= 1) {
+          // a MADD over both series: appends and overwrites of earlier timestamps
+          const args: Array<string | number> = ['TS.MADD'];
+          for (let k = 0; k < 1 + rand.int(40); k++) args.push(rand.chance(0.5) ? 'a' : 'r', 1000 + rand.int(20_000), rand.int(100));
+          await cl.call(...args);
+        } else if (op === 2) {
+          const from = rand.int(20_000);
+          await cl.call('TS.DEL', 'a', from, from + rand.int(3000));
+        } else {
+          await cl.call('TS.ADD', rand.chance(0.5) ? 'a' : 'r', 1000 + rand.int(25_000), 1, 'ON_DUPLICATE', 'LAST');
+        }
+        for (const key of ['a', 'r']) expect(await total(cl, key), `${key} after step ${step}`).toBe(await counted(cl, key));
+      }
+      const before = [await total(cl, 'a'), await total(cl, 'r')];
+      cl.close();
+      await eng.stop();
+      eng = await startEngine({ path });
+      cl = await RawClient.connect(eng.port);
+      expect([await total(cl, 'a'), await total(cl, 'r')]).toEqual(before);
+      await cl.call('TS.MADD', 'a', 900_000, 1, 'a', 900_001, 2);
+      expect(await total(cl, 'a')).toBe(before[0] + 2);
+      cl.close();
+      await eng.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -183,6 +183,17 @@ function sampleAt(srv: ServerApi, m: KeyMeta, t: number): number | null | undefi
   return row ? row[0] : undefined;
 }
 
+/**
+ * A series' sample count: KeyMeta.n, kept up to date by every write once known, or -1 until a
+ * TS.INFO first needs it (counting every series at startup would scan the whole table). History
+ * reads TS.INFO after every write, so a count(*) there grew with the series (~0.5 ms per 10,000
+ * samples).
+ */
+function sampleCount(srv: ServerApi, m: KeyMeta): number {
+  if (m.n < 0) m.n = srv.store.st('SELECT count(*) FROM ts WHERE kid = ?').pluck().get(m.id) as number;
+  return m.n;
+}
+
 function refreshFirst(srv: ServerApi, m: KeyMeta): void {
   const t = tsm(m);
   const f = srv.store.st('SELECT t FROM ts WHERE kid = ? ORDER BY t ASC LIMIT 1').pluck().get(m.id) as number | undefined;
@@ -208,10 +219,12 @@ function addSample(srv: ServerApi, m: KeyMeta, t: number, v: number, policy?: st
       }
     }
     st.st('INSERT INTO ts (kid, t, v) VALUES (?, ?, ?)').run(m.id, t, sv);
+    if (m.n >= 0) m.n++;
     s.lastTs = t;
     if (s.firstTs < 0) s.firstTs = t;
     if (s.retention > 0 && s.firstTs < t - s.retention) {
-      st.st('DELETE FROM ts WHERE kid = ? AND t < ?').run(m.id, t - s.retention);
+      const gone = st.st('DELETE FROM ts WHERE kid = ? AND t < ?').run(m.id, t - s.retention).changes;
+      if (m.n >= 0) m.n -= gone;
       refreshFirst(srv, m);
     }
     return t;
@@ -219,6 +232,7 @@ function addSample(srv: ServerApi, m: KeyMeta, t: number, v: number, policy?: st
   const cur = sampleAt(srv, m, t);
   if (cur === undefined) {
     st.st('INSERT INTO ts (kid, t, v) VALUES (?, ?, ?)').run(m.id, t, sv);
+    if (m.n >= 0) m.n++;
     if (t < s.firstTs || s.firstTs < 0) s.firstTs = t;
     return t;
   }
@@ -314,7 +328,10 @@ def('ts.madd', -4, 'write denyoom', [1, -1, 3], (c, a, srv) => {
     } catch (e) {
       // the held samples' first/last were advanced in memory: take them from what SQLite holds
       rows.length = 0;
-      for (const m of held) refreshFirst(srv, m);
+      for (const m of held) {
+        refreshFirst(srv, m);
+        m.n = -1; // counted again on the next TS.INFO
+      }
       throw e;
     } finally {
       held.clear();
@@ -342,6 +359,7 @@ def('ts.madd', -4, 'write denyoom', [1, -1, 3], (c, a, srv) => {
         // NaN is stored as NULL: SQLite has no NaN
         rows.push(m.id, t, Number.isNaN(v) ? null : v);
         held.add(m);
+        if (m.n >= 0) m.n++;
         if (m.exp !== 0) heldTtl = true;
         s.lastTs = t;
         if (s.firstTs < 0) s.firstTs = t;
@@ -396,6 +414,7 @@ def('ts.del', 4, 'write', [1, 1, 1], (c, a, srv) => {
   const to = parseRangeTs(a[3], 'to');
   if (from > to) return c.out.int(0);
   const n = srv.store.st('DELETE FROM ts WHERE kid = ? AND t >= ? AND t <= ?').run(m.id, from, to).changes;
+  if (m.n >= 0) m.n -= n;
   if (n) {
     refreshFirst(srv, m);
     srv.touch(c.db, a[1]);
@@ -455,7 +474,7 @@ def('ts.get', -2, 'readonly', [1, 1, 1], (c, a, srv) => {
 def('ts.info', -2, 'readonly', [1, 1, 1], (c, a, srv) => {
   const m = getSeries(srv, c, a[1]);
   const s = tsm(m);
-  const total = srv.store.st('SELECT count(*) FROM ts WHERE kid = ?').pluck().get(m.id) as number;
+  const total = sampleCount(srv, m);
   const debug = a.length > 2 && lower(a[2]) === 'debug';
   const chunkCount = Math.max(1, Math.ceil((total * 16) / s.chunkSize));
   c.out.map(debug ? 16 : 14);
