@@ -314,12 +314,19 @@ export class EngineServer implements ServerApi {
   /** Runs a resolved command; errors thrown by handlers become error replies. */
   call(c: ClientState, spec: CommandSpec, argv: Buffer[]): void {
     c.lastCmd = spec.name;
+    // a handler that fails after writing part of its reply (a TS.MADD array whose rows then fail to
+    // reach SQLite) must leave one error reply, not a partial one the client would misread
+    const mark = c.out.len;
     try {
       (spec.handler as NonNullable<CommandSpec['handler']>)(c, argv, this);
     } catch (e) {
-      if (e instanceof RedisError) c.out.error(e.message);
-      else if (e instanceof Error && /SQLITE_FULL|SQLITE_IOERR|disk/i.test(e.message)) c.out.error(`ERR ${e.message}`);
-      else throw e;
+      if (e instanceof RedisError) {
+        c.out.len = mark;
+        c.out.error(e.message);
+      } else if (e instanceof Error && /SQLITE_FULL|SQLITE_IOERR|disk/i.test(e.message)) {
+        c.out.len = mark;
+        c.out.error(`ERR ${e.message}`);
+      } else throw e;
     }
   }
 

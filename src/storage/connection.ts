@@ -96,14 +96,24 @@ export function makeCommitPool(opts: ConnectionOptions): CommitPool {
  */
 export function acquireCommitConn(pool: CommitPool): Promise<Redis> {
   return new Promise((resolve, reject) => {
+    // settled: this caller has its answer; a connection the pool still hands to this request
+    // later (its acquire stays queued after a create error) goes straight back to the pool
+    let settled = false;
     const onCreateError = (e: unknown) => {
       pool.off('factoryCreateError', onCreateError);
+      if (settled) return;
+      settled = true;
       reject(e instanceof Error ? e : new Error(String(e)));
     };
     pool.on('factoryCreateError', onCreateError);
     pool.acquire().then(
       (c) => {
         pool.off('factoryCreateError', onCreateError);
+        if (settled) {
+          void pool.release(c).catch(() => undefined);
+          return;
+        }
+        settled = true;
         // checked here rather than by generic-pool's async testOnBorrow, which costs a hop per commit
         if (c.status !== 'ready') {
           void pool.destroy(c);
@@ -114,6 +124,8 @@ export function acquireCommitConn(pool: CommitPool): Promise<Redis> {
       },
       (e: unknown) => {
         pool.off('factoryCreateError', onCreateError);
+        if (settled) return;
+        settled = true;
         reject(e instanceof Error ? e : new Error(String(e)));
       },
     );

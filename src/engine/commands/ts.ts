@@ -335,6 +335,7 @@ def('ts.madd', -4, 'write denyoom', [1, -1, 3], (c, a, srv) => {
       throw e;
     } finally {
       held.clear();
+      heldTtl = false;
     }
   };
   const endRun = () => {
