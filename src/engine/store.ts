@@ -92,7 +92,7 @@ export function kstr(b: Buffer): string {
 }
 
 /** `(?, ?, ?), (?, ?, ?)`: n rows of w parameters. */
-function rowsSql(n: number, w: number): string {
+export function rowsSql(n: number, w: number): string {
   const row = `(${new Array(w).fill('?').join(', ')})`;
   return new Array(n).fill(row).join(', ');
 }

@@ -107,7 +107,7 @@ export class RecCache {
       for (const tag of delta.tags) {
         const a = old.get(tag);
         const b = persistent.get(tag);
-        if (DIS_TAGS.has(tag) && (a ? !b || !a.equals(b) : !!b)) disChanged = true;
+        if (DIS_TAGS.has(tag) && differs(a, b)) disChanged = true;
         // presence as a full recount sees it (`keys`: a tag holding null counts)
         bump(this.tagCounts, tag, (persistent.has(tag) ? 1 : 0) - (old.has(tag) ? 1 : 0));
         bump(this.opaqueCounts, tag, (isOpaque(b) ? 1 : 0) - (isOpaque(a) ? 1 : 0));
@@ -213,11 +213,7 @@ export class RecCache {
 }
 
 function count(counts: Map<string, number>, dict: HDict, delta: number): void {
-  for (const name of dict.keys) {
-    const n = (counts.get(name) ?? 0) + delta;
-    if (n <= 0) counts.delete(name);
-    else counts.set(name, n);
-  }
+  for (const name of dict.keys) bump(counts, name, delta);
 }
 
 /**
@@ -243,21 +239,15 @@ function isOpaque(v: HVal | null | undefined): boolean {
 }
 
 function countOpaque(counts: Map<string, number>, dict: HDict, delta: number): void {
-  for (const name of dict.keys) {
-    const v = dict.get(name);
-    if (!v || !(valueIsKind(v, Kind.Dict) || valueIsKind(v, Kind.DateTime))) continue;
-    const n = (counts.get(name) ?? 0) + delta;
-    if (n <= 0) counts.delete(name);
-    else counts.set(name, n);
-  }
+  for (const name of dict.keys) if (isOpaque(dict.get(name))) bump(counts, name, delta);
+}
+
+function differs(x: HVal | null | undefined, y: HVal | null | undefined): boolean {
+  if (x === y) return false;
+  return !x || !y || !x.equals(y);
 }
 
 function disTagsDiffer(a: HDict, b: HDict): boolean {
-  for (const t of DIS_TAGS) {
-    const x = a.get(t);
-    const y = b.get(t);
-    if (x === y) continue;
-    if (!x || !y || !x.equals(y)) return true;
-  }
+  for (const t of DIS_TAGS) if (differs(a.get(t), b.get(t))) return true;
   return false;
 }

@@ -1,7 +1,7 @@
 // TS.* (RedisTimeSeries 8.10 behaviour): samples live in a WITHOUT ROWID table keyed by
 // (series id, timestamp); series options and labels sit in keys.val and in memory.
 import { def, err, globMatch, lower, type ClientState, type ServerApi } from '../core.js';
-import { T_TS, kstr, type KeyMeta, type TsMeta } from '../store.js';
+import { T_TS, kstr, rowsSql, type KeyMeta, type TsMeta } from '../store.js';
 
 const E_NOKEY = 'ERR TSDB: the key does not exist';
 const E_NOTTS = 'ERR TSDB: the key is not a TSDB key';
@@ -17,7 +17,7 @@ const MAXT = Number.MAX_SAFE_INTEGER;
 
 class TsError extends Error {}
 
-const TS_INS_SQL = (n: number) => `INSERT INTO ts (kid, t, v) VALUES ${new Array(n).fill('(?, ?, ?)').join(', ')}`;
+const TS_INS_SQL = (n: number) => `INSERT INTO ts (kid, t, v) VALUES ${rowsSql(n, 3)}`;
 
 // --- parsing ---------------------------------------------------------------------
 
