@@ -7,14 +7,15 @@
 // - TimeSeries writes go through a node-redis client (TS.MADD batches, pipelined, every reply
 //   element checked); sorted-set writes, reads and meta go through the folio's ioredis connections.
 import { HDateTime, HNum, type HDict, type HRef } from 'haystack-core';
-import type { Redis } from 'ioredis';
+import type { Pipeline, Redis } from 'ioredis';
 import { HisWriteError, StorageError } from '../folio/errors.js';
 import type { FolioInternals } from '../folio/internals.js';
 import { toRel } from '../folio/refs.js';
 import type { FolioContext, HisItem, HisWriteResult } from '../folio/types.js';
 import { acquireCommitConn, makeCommitPool, storageError, type CommitPool } from '../storage/connection.js';
+import { PreEncodedCommand, RespBuilder } from '../storage/respCommand.js';
 import { detectBackend, openTsClient, type Detection, type HisBackend, type TsClient } from './backend.js';
-import { decodeMember, encodeMember, encodeMemberAt, memberMs, NumText, toHisItem, tsCanHold, tsNumber } from './codec.js';
+import { decodeMember, encodeMember, MemberTails, memberMs, NumText, toHisItem, tsCanHold, tsNumber } from './codec.js';
 import { hisReadCheck, hisWriteCheck, type HisConfig } from './config.js';
 import { normalizeColumns, normalizeItemsFast, type HisColumns, type NumCols, type SItem, type SVal } from './normalize.js';
 import { msOf, toDateTime } from './tz.js';
@@ -468,37 +469,34 @@ export class RedisHis {
     const min = n > 0 ? msAt(0) : undefined;
     const max = n > 0 ? msAt(n - 1) : undefined;
 
-    // ZADD argument chunks: score, member, ...
-    const chunks: string[][] = [];
-    if (Array.isArray(data)) {
-      let cur: string[] = [];
-      for (const it of data) {
-        if (it.v === null) continue;
-        const t = String(it.ms);
-        cur.push(t, encodeMemberAt(t, it.v));
-        if (cur.length >= 2 * ZADD_CHUNK) {
-          chunks.push(cur);
-          cur = [];
-        }
+    // ZADD commands of ZADD_CHUNK samples, their RESP built here once (not per retry)
+    const chunks: Buffer[] = [];
+    const tails = new MemberTails();
+    let b: RespBuilder | undefined;
+    let inChunk = 0;
+    const add = (ms: number, tail: Uint8Array) => {
+      if (!b) {
+        b = new RespBuilder(64 * Math.min(n, ZADD_CHUNK) + zkey.length);
+        b.str('ZADD').str(zkey);
       }
-      if (cur.length > 0) chunks.push(cur);
+      b.int(ms).intWith(ms, tail);
+      if (++inChunk >= ZADD_CHUNK) {
+        chunks.push(b.done());
+        b = undefined;
+        inChunk = 0;
+      }
+    };
+    if (Array.isArray(data)) {
+      for (const it of data) if (it.v !== null) add(it.ms, tails.of(it.v));
     } else {
       const { ts, val } = data;
       const bool = cfg.kind === 'Bool';
-      const nums = new NumText();
-      for (let i = 0; i < n; i += ZADD_CHUNK) {
-        const end = Math.min(n, i + ZADD_CHUNK);
-        const args: string[] = new Array(2 * (end - i));
-        let k = 0;
-        for (let j = i; j < end; j++) {
-          const t = String(ts[j]);
-          const v = val[j] as number;
-          args[k++] = t;
-          args[k++] = bool ? (v !== 0 ? `${t}|b:1` : `${t}|b:0`) : `${t}|n:${nums.get(v)}`;
-        }
-        chunks.push(args);
+      for (let i = 0; i < n; i++) {
+        const v = val[i] as number;
+        add(ts[i] as number, bool ? tails.bool(v !== 0) : tails.num(v));
       }
     }
+    if (b) chunks.push((b as RespBuilder).done());
 
     return this.withConn(async (c, w) => {
       for (let attempt = 0; attempt < 20; attempt++) {
@@ -526,7 +524,8 @@ export class RedisHis {
         } else if (overlap > 0) {
           for (let i = 0; i < n; i++) m.zremrangebyscore(zkey, msAt(i), msAt(i));
         }
-        for (const args of chunks) m.zadd(zkey, ...args);
+        // a MULTI is an ioredis Pipeline, whose typed face lacks sendCommand
+        for (const bytes of chunks) (m as unknown as Pipeline).sendCommand(new PreEncodedCommand('zadd', [zkey], bytes));
         m.zcard(zkey).zrange(zkey, '0', '0').zrange(zkey, '-1', '-1');
         const res = await m.exec();
         w.watching = false; // EXEC ended the WATCH, whether it ran or was aborted

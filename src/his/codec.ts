@@ -16,11 +16,44 @@ export function encodeMember(ms: number, v: Exclude<SVal, null>): string {
 
 /** encodeMember with the timestamp already as text (it is also the ZADD score). */
 export function encodeMemberAt(msText: string, v: Exclude<SVal, null>): string {
-  if (typeof v === 'number') return `${msText}|n:${v}`;
-  if (typeof v === 'boolean') return `${msText}|b:${v ? 1 : 0}`;
-  if (v instanceof HStr) return `${msText}|s:${v.value}`;
-  if (v instanceof HCoord) return `${msText}|c:${v.latitude},${v.longitude}`;
-  return `${msText}|a:`;
+  return msText + memberTail(v);
+}
+
+/** A member after its timestamp: `|<tag>:<value>`. */
+export function memberTail(v: Exclude<SVal, null>): string {
+  if (typeof v === 'number') return `|n:${v}`;
+  if (typeof v === 'boolean') return v ? '|b:1' : '|b:0';
+  if (v instanceof HStr) return `|s:${v.value}`;
+  if (v instanceof HCoord) return `|c:${v.latitude},${v.longitude}`;
+  return '|a:';
+}
+
+const B1 = Buffer.from('|b:1', 'latin1');
+const B0 = Buffer.from('|b:0', 'latin1');
+
+/**
+ * Member tails (`|n:<number>`, `|b:1`, ...) as bytes for the RESP builder, numbers cached as in
+ * NumText. Bounded.
+ */
+export class MemberTails {
+  private readonly m = new Map<number, Uint8Array>();
+  num(v: number): Uint8Array {
+    let t = this.m.get(v);
+    if (t === undefined) {
+      t = Buffer.from(`|n:${v}`, 'latin1');
+      if (this.m.size >= 4096) this.m.clear();
+      this.m.set(v, t);
+    }
+    return t;
+  }
+  bool(b: boolean): Uint8Array {
+    return b ? B1 : B0;
+  }
+  of(v: Exclude<SVal, null>): Uint8Array {
+    if (typeof v === 'number') return this.num(v);
+    if (typeof v === 'boolean') return this.bool(v);
+    return Buffer.from(memberTail(v), 'utf8');
+  }
 }
 
 /**
