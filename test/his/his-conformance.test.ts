@@ -242,7 +242,9 @@ for (const hb of hisBackends()) {
       const f = ctx.folio;
       const s = (await addPoint(f, { kind: 'Str' })).get('id') as never;
       await f.his.write(s, [item(T0, HStr.make('a|b')), item(T0 + H, HNa.make()), item(T0 + 2 * H, HStr.make('Zürich ☃ 東京'))]);
-      expect((await f.his.read(s)).map((i) => i.val.toZinc())).toEqual(['"a|b"', 'NA', '"Zürich ☃ 東京"']);
+      const strs = await f.his.read(s);
+      expect(strs.map((i) => i.val.toZinc())).toEqual(['"a|b"', 'NA', '"Z\\u00fcrich \\u2603 \\u6771\\u4eac"']);
+      expect((strs[2]?.val as HStr).value).toBe('Zürich ☃ 東京');
       expect(await f.his.layoutOf(s)).toBe('zset');
       const c = (await addPoint(f, { kind: 'Coord' })).get('id') as never;
       await f.his.write(c, [item(T0, HCoord.make({ latitude: 37.5, longitude: -77.25 }))]);
