@@ -315,9 +315,9 @@ export const runSuite: Suite = async (ctx) => {
       ctx.log(`write round ${r + 1}/${sz.rounds} done`);
       // untimed: drop this round's keys so every round starts from the same server state
       await cleanup(zc, `${prefix}*`);
-      await cleanup(zc, `hxhis:${fname}*`);
+      await cleanup(zc, `hxhis:\\{${fname}*`);
       await cleanup(tc, `${prefix}*`);
-      await cleanup(tc, `hxhis:${fname}*`);
+      await cleanup(tc, `hxhis:\\{${fname}*`);
     }
     const secsOf = (name: string) => best.get(name) as number;
     const rounds = `best of ${sz.rounds} rounds`;
@@ -425,11 +425,11 @@ export const runSuite: Suite = async (ctx) => {
     }
   } finally {
     await cleanup(zc, `${prefix}*`).catch(() => undefined);
-    await cleanup(zc, `hxhis:${fname}*`).catch(() => undefined);
+    await cleanup(zc, `hxhis:\\{${fname}*`).catch(() => undefined);
     await cleanup(zc, `\\{hx:${fname}*`).catch(() => undefined);
     if (!engine) {
       await cleanup(tc, `${prefix}*`).catch(() => undefined);
-      await cleanup(tc, `hxhis:${fname}*`).catch(() => undefined);
+      await cleanup(tc, `hxhis:\\{${fname}*`).catch(() => undefined);
       await cleanup(tc, `\\{hx:${fname}*`).catch(() => undefined);
     }
     zc.disconnect();

@@ -34,6 +34,7 @@ import { planPath, type PathPlan } from '../filter/pathPlan.js';
 export type FolioPlan = Plan | PathPlan;
 import { termKey, type IndexTerm } from '../filter/indexTerms.js';
 import { FolioKeys, LAYOUT_VERSION } from '../storage/keys.js';
+import { migrateLayout1to2 } from '../storage/migrate.js';
 import { decodeRec } from '../storage/codec.js';
 import { RecCache, type Rec } from '../storage/recCache.js';
 import {
@@ -119,7 +120,12 @@ class FolioCore {
   async load(): Promise<void> {
     const { main, keys } = this;
     await main.hsetnx(keys.meta, 'layout', String(LAYOUT_VERSION));
-    const layout = await main.hget(keys.meta, 'layout');
+    let layout = await main.hget(keys.meta, 'layout');
+    if (layout === '1') {
+      const moved = await migrateLayout1to2(main, keys);
+      this.log(`folio ${keys.name}: key layout 1 -> 2 (${moved} history keys renamed)`);
+      layout = await main.hget(keys.meta, 'layout');
+    }
     if (layout !== String(LAYOUT_VERSION)) {
       throw new LoadError(`Folio ${keys.name} has key layout ${layout}; this hxredis reads layout ${LAYOUT_VERSION}`);
     }

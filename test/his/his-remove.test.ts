@@ -26,7 +26,7 @@ for (const hb of hisBackends()) {
 
       const r = new Redis(ctx.url);
       try {
-        const pattern = `hxhis:${f.name}:*`;
+        const pattern = `hxhis:\\{${f.name}:*`;
         const before = await r.keys(pattern);
         expect(before.length).toBeGreaterThan(0);
         await f.commit(new Diff(back, null, Diff.remove));
