@@ -15,7 +15,7 @@ import type { FolioContext, HisItem, HisWriteResult } from '../folio/types.js';
 import { acquireCommitConn, makeCommitPool, storageError, type CommitPool } from '../storage/connection.js';
 import { PreEncodedCommand, RespBuilder } from '../storage/respCommand.js';
 import { detectBackend, openTsClient, type Detection, type HisBackend, type TsClient } from './backend.js';
-import { decodeMember, encodeMember, MemberTails, memberMs, NumText, toHisItem, tsCanHold, tsNumber } from './codec.js';
+import { decodeMember, encodeMember, MemberTails, memberMs, NumText, storedNum, toHisItem, tsCanHold, tsNumber } from './codec.js';
 import { hisReadCheck, hisWriteCheck, type HisConfig } from './config.js';
 import { normalizeColumns, normalizeItemsFast, type HisColumns, type NumCols, type SItem, type SVal } from './normalize.js';
 import { msOf, toDateTime } from './tz.js';
@@ -859,7 +859,13 @@ export class RedisHis {
     const startMs = msOf(span.start);
     const endMs = msOf(span.end);
     const unit = fold === 'count' ? undefined : cfg.kind === 'Number' ? cfg.unit : undefined;
-    const mk = (ms: number, v: number) => ({ ts: toDateTime(ms, cfg.tz, cfg.iana), val: unit ? HNum.make(v, unit) : HNum.make(v) });
+    // min/max/first/last are stored samples (read back as float32); avg and sum are folded over
+    // the stored texts' values on either backend, so TS and sorted-set points agree exactly
+    const sample = fold === 'min' || fold === 'max' || fold === 'first' || fold === 'last';
+    const mk = (ms: number, v: number) => {
+      const n = sample ? storedNum(v) : v;
+      return { ts: toDateTime(ms, cfg.tz, cfg.iana), val: unit ? HNum.make(n, unit) : HNum.make(n) };
+    };
     const lay = await this.layoutOfRel(rel);
     if (lay === undefined || endMs <= startMs) return [];
     try {

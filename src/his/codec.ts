@@ -21,7 +21,7 @@ export function encodeMemberAt(msText: string, v: Exclude<SVal, null>): string {
 
 /** A member after its timestamp: `|<tag>:<value>`. */
 export function memberTail(v: Exclude<SVal, null>): string {
-  if (typeof v === 'number') return `|n:${v}`;
+  if (typeof v === 'number') return `|n:${numText(v)}`;
   if (typeof v === 'boolean') return v ? '|b:1' : '|b:0';
   if (v instanceof HStr) return `|s:${v.value}`;
   if (v instanceof HCoord) return `|c:${v.latitude},${v.longitude}`;
@@ -40,7 +40,7 @@ export class MemberTails {
   num(v: number): Uint8Array {
     let t = this.m.get(v);
     if (t === undefined) {
-      t = Buffer.from(`|n:${v}`, 'latin1');
+      t = Buffer.from(`|n:${numText(v)}`, 'latin1');
       if (this.m.size >= 4096) this.m.clear();
       this.m.set(v, t);
     }
@@ -57,15 +57,40 @@ export class MemberTails {
 }
 
 /**
- * Text of numbers, cached: sensor values repeat, and the shortest round-trip text of a float32
- * value (`20.299999237060547`) is the slow case of number formatting. Bounded.
+ * The text a number is stored as (TS.MADD value, sorted-set member). Non-integers are float32
+ * values (spec 3.2), whose shortest double text is long (`21.299999237060547`), and the engine
+ * parses a long decimal ~10-15% slower per sample (docs/history.md, "Third session"). So the
+ * stored text is the shortest decimal that rounds to the same float32 (`21.3`, 7 significant
+ * digits nearly always do and 9 always do), and reads round it back (`storedNum`). Integers,
+ * ±inf, NaN and any value that is not a float32 keep their exact text.
+ */
+export function numText(v: number): string {
+  if (Number.isInteger(v) || !Number.isFinite(v) || Math.fround(v) !== v) return String(v);
+  for (let p = 7; p <= 9; p++) {
+    const t = String(Number(v.toPrecision(p)));
+    if (Math.fround(Number(t)) === v) return t;
+  }
+  return String(v);
+}
+
+/**
+ * A stored number as read: a non-integer is the float32 its text rounds to. Integers stay exact
+ * (a non-integer float32 is below 2^23, so its text never reads as an integer).
+ */
+export function storedNum(d: number): number {
+  return Number.isInteger(d) || !Number.isFinite(d) ? d : Math.fround(d);
+}
+
+/**
+ * numText, cached: sensor values repeat, and formatting a float32 value is the slow case of
+ * number formatting. Bounded.
  */
 export class NumText {
   private readonly m = new Map<number, string>();
   get(v: number): string {
     let t = this.m.get(v);
     if (t === undefined) {
-      t = String(v);
+      t = numText(v);
       if (this.m.size >= 4096) this.m.clear();
       this.m.set(v, t);
     }
@@ -117,7 +142,8 @@ export function tsNumber(v: number | boolean): number {
 export function toHVal(cfg: HisConfig, v: Exclude<SVal, null>): HVal {
   if (typeof v === 'number') {
     if (cfg.kind === 'Bool') return HBool.make(v !== 0);
-    return cfg.unit === undefined ? HNum.make(v) : HNum.make(v, cfg.unit);
+    const n = storedNum(v);
+    return cfg.unit === undefined ? HNum.make(n) : HNum.make(n, cfg.unit);
   }
   if (typeof v === 'boolean') return HBool.make(v);
   return v;

@@ -123,3 +123,29 @@ describe('his write fast paths', () => {
     expect(`${String(5)}|b:1`).toBe(encodeMember(5, true));
   });
 });
+
+describe('stored number text', () => {
+  it('a float32 is stored as a short text that reads back as the same float32; anything else exactly', async () => {
+    const { numText, storedNum } = await import('../../src/his/codec.js');
+    expect(numText(Math.fround(21.3))).toBe('21.3');
+    expect(numText(Math.fround(0.1))).toBe('0.1');
+    expect(numText(Math.fround(-1.1))).toBe('-1.1');
+    fc.assert(
+      fc.property(fc.double(), (x) => {
+        const f = Math.fround(x);
+        const t = numText(f);
+        if (Number.isInteger(f) || !Number.isFinite(f)) expect(t).toBe(String(f));
+        else {
+          expect(storedNum(Number(t))).toBe(f);
+          expect(Number.isInteger(Number(t))).toBe(false);
+          expect(t.length).toBeLessThanOrEqual(String(f).length);
+        }
+        // a double that is no float32 keeps its exact text
+        if (Math.fround(x) !== x) expect(numText(x)).toBe(String(x));
+      }),
+      { numRuns: 20_000 },
+    );
+    // integers (any size) read back exactly
+    for (const n of [16791115, -16791115, 0xab_ffff_ffff, 2 ** 53 - 1]) expect(storedNum(Number(numText(n)))).toBe(n);
+  });
+});
