@@ -39,6 +39,7 @@ import { decodeRec } from '../storage/codec.js';
 import { RecCache, type Rec } from '../storage/recCache.js';
 import {
   checkUrl,
+  checkRedisOptions,
   acquireCommitConn,
   connectClient,
   makeClient,
@@ -122,6 +123,7 @@ class FolioCore {
     await main.hsetnx(keys.meta, 'layout', String(LAYOUT_VERSION));
     let layout = await main.hget(keys.meta, 'layout');
     if (layout === '1') {
+      if (this.opts.replica) throw new LoadError(`Folio ${keys.name} has key layout 1; open it once without replica to migrate it to layout ${LAYOUT_VERSION}`);
       const moved = await migrateLayout1to2(main, keys);
       this.log(`folio ${keys.name}: key layout 1 -> 2 (${moved} history keys renamed)`);
       layout = await main.hget(keys.meta, 'layout');
@@ -302,6 +304,7 @@ export class RedisFolio {
   /** Connects, loads every record into the cache and starts following the change stream. */
   static async open(opts: RedisFolioOptions): Promise<RedisFolio> {
     checkUrl(opts.url);
+    checkRedisOptions(opts);
     if (opts.idPrefix !== undefined) checkIdPrefix(opts.idPrefix);
     new FolioKeys(opts.name ?? 'db'); // validates the name before any connection is made
     const main = await connectClient(makeClient(opts, 'main'), opts.url);

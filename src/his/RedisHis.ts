@@ -425,7 +425,7 @@ export class RedisHis {
         for (let i = 0; i < samples.length; i += ZADD_CHUNK) {
           const args: (string | number)[] = [];
           for (const [t, v] of samples.slice(i, i + ZADD_CHUNK)) {
-            const num = Number(v);
+            const num = storedNum(Number(v)); // the float32 (a server may answer 21.2999992370605): stored as 21.3
             const sv: SVal = cfg.kind === 'Bool' ? num !== 0 : num;
             args.push(Number(t), encodeMember(Number(t), sv as Exclude<SVal, null>));
           }

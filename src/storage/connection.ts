@@ -5,7 +5,7 @@
 // - `feed`: a dedicated connection for the blocking XREAD of the change stream.
 import { Redis, type RedisOptions } from 'ioredis';
 import genericPool from 'generic-pool';
-import { StorageError } from '../folio/errors.js';
+import { ArgError, StorageError } from '../folio/errors.js';
 
 export interface ConnectionOptions {
   /** `redis://user:pass@host:port/db` or `rediss://` (TLS) */
@@ -39,8 +39,20 @@ export function checkUrl(url: string): void {
   }
 }
 
+/**
+ * Options hxredis cannot honour fail at open, by name. `keyPrefix`: hxredis names every key itself
+ * (src/storage/keys.ts, under the folio name), and history's hand-built commands
+ * (storage/respCommand.ts) and its node-redis connection would not carry an ioredis prefix.
+ */
+export function checkRedisOptions(opts: ConnectionOptions): void {
+  if (opts.redisOptions?.keyPrefix) {
+    throw new ArgError('redisOptions.keyPrefix is not supported: hxredis names every key itself under the folio name; use `name` to keep folios apart');
+  }
+}
+
 export function makeClient(opts: ConnectionOptions, role: string, perCommandTimeout = true): Redis {
   checkUrl(opts.url);
+  checkRedisOptions(opts);
   const client = new Redis(opts.url, {
     lazyConnect: true,
     // Fail fast while Redis is away instead of queueing: callers get a clear error, and the

@@ -73,6 +73,24 @@ for (const hb of hisBackends()) {
       }
     });
 
+    it('a replica open does not migrate: it asks for one writable open first', async () => {
+      const f = ctx.folio;
+      const n = (await addPoint(f)).get('id') as HRef;
+      await f.his.write(n, [item(T0, num(1))]);
+      const r = new Redis(ctx.url);
+      try {
+        const v2keys = await downgrade(r, f.name);
+        const err = await ctx.reopen(f, { replica: true }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(LoadError);
+        expect(String((err as Error).message)).toContain('without replica');
+        expect(await r.hget(`{hx:${f.name}}:meta`, 'layout')).toBe('1');
+        expect(await r.keys(`hxhis:\\{${f.name}:*`)).toEqual([]);
+        expect((await r.keys(`hxhis:${f.name}:*`)).length).toBe(v2keys.length);
+      } finally {
+        r.disconnect();
+      }
+    });
+
     it('a folio from a newer layout is refused, untouched', async () => {
       const f = ctx.folio;
       const r = new Redis(ctx.url);

@@ -10,6 +10,11 @@ describe('connection URLs', () => {
     await expect(RedisFolio.open({ url: 'http://127.0.0.1:1' })).rejects.toThrow(/Invalid Redis URL scheme http:/);
     await expect(RedisFolio.open({ url: 'not a url' })).rejects.toThrow(StorageError);
   });
+  it('rejects an ioredis keyPrefix, which hxredis could not honour, before connecting', async () => {
+    const err = await RedisFolio.open({ url: 'redis://127.0.0.1:1', redisOptions: { keyPrefix: 'x:' } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ArgError);
+    expect(String((err as Error).message)).toMatch(/keyPrefix is not supported/);
+  });
   it('rejects a folio name that cannot be a key namespace', async () => {
     await expect(RedisFolio.open({ url: 'redis://127.0.0.1:1', name: 'a{b}' })).rejects.toThrow(ArgError);
   });

@@ -63,6 +63,10 @@ describe('MemberTails', () => {
         expect(got).toBe(encodeMember(ms, v));
       }
     }
+    // the texts themselves (encodeMember shares memberTail, so spell a few out)
+    const text = (v: Parameters<MemberTails['of']>[0]) => Buffer.from(tails.of(v)).toString('utf8');
+    expect([Math.fround(21.3), 1e21, -Infinity, NaN, true, false, HStr.make('a|b ☃'), HNa.make()].map(text)).toEqual(['|n:21.3', '|n:1e+21', '|n:-Infinity', '|n:NaN', '|b:1', '|b:0', '|s:a|b ☃', '|a:']);
+    expect(text(HCoord.make({ latitude: 37.5, longitude: -77.25 }))).toBe('|c:37.5,-77.25');
     // cached number tails are stable across calls
     expect(tails.num(1.5)).toBe(tails.num(1.5));
   });
