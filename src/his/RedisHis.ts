@@ -479,7 +479,7 @@ export class RedisHis {
         b = new RespBuilder(64 * Math.min(n, ZADD_CHUNK) + zkey.length);
         b.str('ZADD').str(zkey);
       }
-      b.int(ms).intWith(ms, tail);
+      b.intPair(ms, tail);
       if (++inChunk >= ZADD_CHUNK) {
         chunks.push(b.done());
         b = undefined;

@@ -22,8 +22,11 @@ const EMPTY = new Uint8Array(0);
 
 /** Digits of a non-negative safe integer. */
 function digitCount(n: number): number {
-  let d = 1;
-  for (let p = 10; p <= n; p *= 10) d++;
+  if (n >= 1e12 && n < 1e13) return 13; // an epoch ms from 2001 to 2286
+  if (n < 10) return 1;
+  if (n < 100) return 2;
+  let d = 3;
+  for (let p = 1000; p <= n; p *= 10) d++;
   return d;
 }
 
@@ -109,6 +112,32 @@ export class RespBuilder {
     this.pos += this.buf.write(text, this.pos, 'latin1');
     this.buf.set(tail, this.pos);
     this.pos += tl;
+    this.end();
+    return this;
+  }
+
+  /**
+   * Two arguments: an integer and the same integer followed by `tail`, e.g. a sorted-set score and
+   * its member `<ms>|n:21.3`. The digits are computed once and copied.
+   */
+  intPair(n: number, tail: Uint8Array): this {
+    if (!Number.isSafeInteger(n) || n < 0) return this.int(n).intWith(n, tail);
+    const digits = digitCount(n);
+    const tl = tail.length;
+    this.ensure(2 * digits + tl + 32);
+    this.header(digits);
+    const buf = this.buf;
+    const at = this.pos;
+    let p = writeUint(buf, at, n, digits);
+    buf[p++] = CR;
+    buf[p++] = LF;
+    this.pos = p;
+    this.argc++;
+    this.header(digits + tl);
+    p = this.pos;
+    for (let i = 0; i < digits; i++) buf[p++] = buf[at + i] as number;
+    for (let i = 0; i < tl; i++) buf[p++] = tail[i] as number;
+    this.pos = p;
     this.end();
     return this;
   }

@@ -14,11 +14,12 @@ function reference(args: string[]): Buffer {
 }
 
 describe('RespBuilder', () => {
-  it('matches ioredis for strings, integers and integer+tail arguments', () => {
+  it('matches ioredis for strings, integers, integer+tail arguments and score/member pairs', () => {
     const arg = fc.oneof(
       fc.record({ kind: fc.constant('str' as const), s: fc.string({ unit: 'binary', maxLength: 80 }) }),
       fc.record({ kind: fc.constant('int' as const), n: fc.oneof(fc.integer({ min: -1e6, max: 1e6 }), fc.maxSafeInteger(), fc.maxSafeNat(), fc.constantFrom(0, 9, 10, 99, 100, 1e8, 1e8 - 1, 1e8 + 1, 1577836800000)) }),
       fc.record({ kind: fc.constant('tail' as const), n: fc.oneof(fc.integer({ min: -3e12, max: 3e12 }), fc.double({ noNaN: true })), t: fc.string({ unit: 'binary', maxLength: 30 }) }),
+      fc.record({ kind: fc.constant('pair' as const), n: fc.oneof(fc.integer({ min: -3e12, max: 3e12 }), fc.constantFrom(1e12, 1e13 - 1, 1e13), fc.double({ noNaN: true })), t: fc.string({ unit: 'binary', maxLength: 30 }) }),
     );
     fc.assert(
       fc.property(fc.array(arg, { maxLength: 300 }), (args) => {
@@ -32,9 +33,12 @@ describe('RespBuilder', () => {
           } else if (a.kind === 'int') {
             b.int(a.n);
             texts.push(String(a.n));
-          } else {
+          } else if (a.kind === 'tail') {
             b.intWith(a.n, Buffer.from(a.t, 'utf8'));
             texts.push(String(a.n) + a.t);
+          } else {
+            b.intPair(a.n, Buffer.from(a.t, 'utf8'));
+            texts.push(String(a.n), String(a.n) + a.t);
           }
         }
         expect(b.count).toBe(texts.length);
