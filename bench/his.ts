@@ -359,6 +359,11 @@ export const runSuite: Suite = async (ctx) => {
     };
     ratio('ratio.his-ts/raw-tsmadd', hisTs / rawTs, 0.8, 'his.write on TS vs the faster raw TS.MADD pipeline');
     ratio('ratio.his-ts/hxredis-style', hisTs / slowTs, 50, `his.write on TS vs one unpipelined ZADD per sample${engine ? ', both on the TS server' : ''}`);
+    if (engine) {
+      // the same ratio across servers (his.write on the engine, hxRedis-style on redis-server), for reference
+      const r = Math.round((hisTs / slow) * 100) / 100;
+      results.push({ name: 'ratio.his-ts/hxredis-style.zset-server', value: r, unit: 'x', ratio: r, note: 'his.write on TS (engine) vs one unpipelined ZADD per sample on redis-server: two servers, no target' });
+    }
     ratio('ratio.columnar/raw-tsmadd', col / rawTs, 1.0, 'writeColumns vs the faster raw TS.MADD pipeline');
     ratio('ratio.his-zset/raw-zadd', hisZ / rawZ, 0.8, 'his.write on the fallback vs the raw ZADD pipeline');
     ratio('ratio.his-zset/hxredis-style', hisZ / slow, 30, 'his.write on the fallback vs one unpipelined ZADD per sample');
