@@ -17,6 +17,23 @@ async function downgrade(r: Redis, name: string): Promise<string[]> {
   return keys;
 }
 
+/** Runs `fn` with a plain client on `url`. */
+async function withRedis<T>(url: string, fn: (r: Redis) => Promise<T>): Promise<T> {
+  const r = new Redis(url);
+  try {
+    return await fn(r);
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** The LoadError an open fails with, checked to name `text`. */
+async function openError(open: Promise<unknown>, text: string): Promise<void> {
+  const err = await open.catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(LoadError);
+  expect(String((err as Error).message)).toContain(text);
+}
+
 for (const hb of hisBackends()) {
   describe.skipIf(!hb.backend.available)(`[${hb.label}] key layout 1 -> 2`, () => {
     const ctx = useFolio(hb.backend);
@@ -53,56 +70,43 @@ for (const hb of hisBackends()) {
       }
     });
 
+    /** A point with one sample, then the folio turned back into layout 1; its layout 2 key names. */
+    async function layout1Folio(r: Redis): Promise<string[]> {
+      const n = (await addPoint(ctx.folio)).get('id') as HRef;
+      await ctx.folio.his.write(n, [item(T0, num(1))]);
+      return downgrade(r, ctx.folio.name);
+    }
+
     it('a point with keys under both names stops the open, naming them; nothing is overwritten', async () => {
-      const f = ctx.folio;
-      const n = (await addPoint(f)).get('id') as HRef;
-      await f.his.write(n, [item(T0, num(1))]);
-      const r = new Redis(ctx.url);
-      try {
-        const v2keys = await downgrade(r, f.name);
-        const meta = v2keys.find((k) => k.endsWith(':m')) as string;
+      const name = ctx.folio.name;
+      await withRedis(ctx.url, async (r) => {
+        const meta = (await layout1Folio(r)).find((k) => k.endsWith(':m')) as string;
         await r.hset(meta, 'layout', 'zset'); // a stray layout 2 key next to its layout 1 twin
-        const err = await ctx.reopen(f).catch((e: unknown) => e);
-        expect(err).toBeInstanceOf(LoadError);
-        expect(String((err as Error).message)).toContain(meta);
-        expect(await r.hget(`{hx:${f.name}}:meta`, 'layout')).toBe('1');
+        await openError(ctx.reopen(), meta);
+        expect(await r.hget(`{hx:${name}}:meta`, 'layout')).toBe('1');
         expect(await r.hget(meta, 'layout')).toBe('zset');
-        expect(await r.hget(`hxhis:${f.name}:{${f.name}:${meta.slice(`hxhis:{${f.name}:`.length)}`, 'layout')).toBe(hb.expect === 'timeseries' ? 'ts' : 'zset');
-      } finally {
-        r.disconnect();
-      }
+        expect(await r.hget(`hxhis:${name}:{${name}:${meta.slice(`hxhis:{${name}:`.length)}`, 'layout')).toBe(hb.expect === 'timeseries' ? 'ts' : 'zset');
+      });
     });
 
     it('a replica open does not migrate: it asks for one writable open first', async () => {
-      const f = ctx.folio;
-      const n = (await addPoint(f)).get('id') as HRef;
-      await f.his.write(n, [item(T0, num(1))]);
-      const r = new Redis(ctx.url);
-      try {
-        const v2keys = await downgrade(r, f.name);
-        const err = await ctx.reopen(f, { replica: true }).catch((e: unknown) => e);
-        expect(err).toBeInstanceOf(LoadError);
-        expect(String((err as Error).message)).toContain('without replica');
-        expect(await r.hget(`{hx:${f.name}}:meta`, 'layout')).toBe('1');
-        expect(await r.keys(`hxhis:\\{${f.name}:*`)).toEqual([]);
-        expect((await r.keys(`hxhis:${f.name}:*`)).length).toBe(v2keys.length);
-      } finally {
-        r.disconnect();
-      }
+      const name = ctx.folio.name;
+      await withRedis(ctx.url, async (r) => {
+        const v2keys = await layout1Folio(r);
+        await openError(ctx.reopen(undefined, { replica: true }), 'without replica');
+        expect(await r.hget(`{hx:${name}}:meta`, 'layout')).toBe('1');
+        expect(await r.keys(`hxhis:\\{${name}:*`)).toEqual([]);
+        expect((await r.keys(`hxhis:${name}:*`)).length).toBe(v2keys.length);
+      });
     });
 
     it('a folio from a newer layout is refused, untouched', async () => {
-      const f = ctx.folio;
-      const r = new Redis(ctx.url);
-      try {
-        await r.hset(`{hx:${f.name}}:meta`, 'layout', '9');
-        const err = await ctx.reopen(f).catch((e: unknown) => e);
-        expect(err).toBeInstanceOf(LoadError);
-        expect(String((err as Error).message)).toContain('has key layout 9');
-        expect(await r.hget(`{hx:${f.name}}:meta`, 'layout')).toBe('9');
-      } finally {
-        r.disconnect();
-      }
+      const name = ctx.folio.name;
+      await withRedis(ctx.url, async (r) => {
+        await r.hset(`{hx:${name}}:meta`, 'layout', '9');
+        await openError(ctx.reopen(), 'has key layout 9');
+        expect(await r.hget(`{hx:${name}}:meta`, 'layout')).toBe('9');
+      });
     });
   });
 }
