@@ -334,6 +334,11 @@ export const runSuite: Suite = async (ctx) => {
       await cleanup(zc, `hxhis:\\{${fname}*`);
       await cleanup(tc, `${prefix}*`);
       await cleanup(tc, `hxhis:\\{${fname}*`);
+      if (before) {
+        // HIS_BEFORE may be a checkout on key layout 1 (`hxhis:<name>:{<name>:<id>}:...`)
+        await cleanup(zc, `hxhis:${fname}*`);
+        await cleanup(tc, `hxhis:${fname}*`);
+      }
     }
     const secsOf = (name: string) => best.get(name) as number;
     const rounds = `best of ${sz.rounds} rounds`;

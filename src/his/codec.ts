@@ -2,7 +2,8 @@
 //
 // Sorted-set member: `<epoch ms>|<tag>:<value>` with score = epoch ms. The ms prefix makes members of
 // different timestamps distinct; one sample per timestamp is kept by the write protocol.
-//   n:<number>  (JS shortest text; Infinity, -Infinity, NaN)   b:1 / b:0   s:<raw string>
+//   n:<numText> (a float32's shortest text; integers, Infinity, -Infinity, NaN as JS text)
+//   b:1 / b:0   s:<raw string>
 //   c:<lat>,<lng>   a:  (NA)
 import { HBool, HCoord, HNa, HNum, HStr, type HVal } from 'haystack-core';
 import type { HisItem } from '../folio/types.js';
