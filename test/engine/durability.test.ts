@@ -48,6 +48,9 @@ describe('durability', () => {
     const acked: number[] = [];
     let killed = false;
     // writers keep pipelining batches; the kill lands while batches are in flight
+    // one listener for the whole loop (a `once` per batch piled up past Node's listener warning)
+    const closed = new Promise<never>((_, rej) => cl.sock.once('close', () => rej(new Error('closed'))));
+    closed.catch(() => undefined);
     const writer = (async () => {
       for (let batch = 0; !killed; batch++) {
         const cmds: Array<Array<string | number>> = [];
@@ -58,10 +61,7 @@ describe('durability', () => {
         }
         let replies: Reply[];
         try {
-          replies = await Promise.race([
-            cl.pipeline(cmds),
-            new Promise<never>((_, rej) => cl.sock.once('close', () => rej(new Error('closed')))),
-          ]);
+          replies = await Promise.race([cl.pipeline(cmds), closed]);
         } catch {
           return;
         }
