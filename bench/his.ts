@@ -374,7 +374,9 @@ export const runSuite: Suite = async (ctx) => {
     ratio('ratio.his-zset/hxredis-style', hisZ / slow, 30, 'his.write on the fallback vs one unpipelined ZADD per sample');
     // client CPU per sample: what each row costs the client, whichever side limited its throughput
     // (on a server faster than the client, as Redis Stack is, this is what the ratios become)
-    for (const name of ['raw.tsmadd.ioredis', 'raw.tsmadd.node-redis', 'raw.zadd.pipeline', 'his.write.timeseries', 'his.writeColumns.timeseries', 'his.write.zset']) {
+    const clientRows = ['raw.tsmadd.ioredis', 'raw.tsmadd.node-redis', 'raw.zadd.pipeline', 'his.write.timeseries', 'his.writeColumns.timeseries', 'his.write.zset'];
+    if (before) clientRows.push('before.his.write.timeseries', 'before.his.writeColumns.timeseries', 'before.his.write.zset');
+    for (const name of clientRows) {
       const us = (cpuOf.get(name) ?? NaN) / total;
       results.push({ name: `client.${name}`, value: Math.round(us * 1000) / 1000, unit: 'us/sample', note: 'client CPU (user+system) per sample in the kept round' });
     }
