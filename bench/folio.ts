@@ -8,6 +8,7 @@ import { Diff, RedisFolio } from '../src/index.js';
 import { generateModel, mulberry32, type Model } from './generate.js';
 import { median, percentile, round, sortedCopy, timeRuns } from './stats.js';
 import type { BenchContext, BenchResult, Suite } from './suite.js';
+import { unlinkMatching } from './keys.js';
 
 const BATCH = 1000;
 
@@ -389,13 +390,7 @@ async function dropKeys(url: string, name: string): Promise<void> {
   const conn = new Redis(url, { lazyConnect: true });
   await conn.connect();
   try {
-    const pattern = `\\{hx:${name}\\}:*`;
-    let cursor = '0';
-    do {
-      const [next, keys] = await conn.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await conn.unlink(...keys);
-    } while (cursor !== '0');
+    await unlinkMatching(conn, `\\{hx:${name}\\}:*`);
   } finally {
     conn.disconnect();
   }

@@ -34,6 +34,7 @@ import { Diff, RedisFolio } from '../src/index.js';
 import { moduleListHasTimeSeries } from '../src/his/backend.js';
 import type { HisItem } from '../src/folio/types.js';
 import type { BenchContext, BenchResult, Suite } from './suite.js';
+import { unlinkMatching } from './keys.js';
 
 const BATCH = 1000;
 const IN_FLIGHT = 16;
@@ -164,15 +165,6 @@ async function timed(f: () => Promise<void>): Promise<number> {
 async function usedMemory(c: Redis): Promise<number> {
   const info = await c.info('memory');
   return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
-}
-
-async function cleanup(c: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await c.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await c.unlink(...keys);
-  } while (cursor !== '0');
 }
 
 export const runSuite: Suite = async (ctx) => {
@@ -330,14 +322,14 @@ export const runSuite: Suite = async (ctx) => {
       if (before && r % 2 === 0) await theirs(before);
       ctx.log(`write round ${r + 1}/${sz.rounds} done`);
       // untimed: drop this round's keys so every round starts from the same server state
-      await cleanup(zc, `${prefix}*`);
-      await cleanup(zc, `hxhis:\\{${fname}*`);
-      await cleanup(tc, `${prefix}*`);
-      await cleanup(tc, `hxhis:\\{${fname}*`);
+      await unlinkMatching(zc, `${prefix}*`);
+      await unlinkMatching(zc, `hxhis:\\{${fname}*`);
+      await unlinkMatching(tc, `${prefix}*`);
+      await unlinkMatching(tc, `hxhis:\\{${fname}*`);
       if (before) {
         // HIS_BEFORE may be a checkout on key layout 1 (`hxhis:<name>:{<name>:<id>}:...`)
-        await cleanup(zc, `hxhis:${fname}*`);
-        await cleanup(tc, `hxhis:${fname}*`);
+        await unlinkMatching(zc, `hxhis:${fname}*`);
+        await unlinkMatching(tc, `hxhis:${fname}*`);
       }
     }
     const secsOf = (name: string) => best.get(name) as number;
@@ -461,13 +453,13 @@ export const runSuite: Suite = async (ctx) => {
       }
     }
   } finally {
-    await cleanup(zc, `${prefix}*`).catch(() => undefined);
-    await cleanup(zc, `hxhis:\\{${fname}*`).catch(() => undefined);
-    await cleanup(zc, `\\{hx:${fname}*`).catch(() => undefined);
+    await unlinkMatching(zc, `${prefix}*`).catch(() => undefined);
+    await unlinkMatching(zc, `hxhis:\\{${fname}*`).catch(() => undefined);
+    await unlinkMatching(zc, `\\{hx:${fname}*`).catch(() => undefined);
     if (!engine) {
-      await cleanup(tc, `${prefix}*`).catch(() => undefined);
-      await cleanup(tc, `hxhis:\\{${fname}*`).catch(() => undefined);
-      await cleanup(tc, `\\{hx:${fname}*`).catch(() => undefined);
+      await unlinkMatching(tc, `${prefix}*`).catch(() => undefined);
+      await unlinkMatching(tc, `hxhis:\\{${fname}*`).catch(() => undefined);
+      await unlinkMatching(tc, `\\{hx:${fname}*`).catch(() => undefined);
     }
     zc.disconnect();
     tc.disconnect();
