@@ -32,20 +32,26 @@ export function memberTail(v: Exclude<SVal, null>): string {
 const B1 = Buffer.from('|b:1', 'latin1');
 const B0 = Buffer.from('|b:0', 'latin1');
 
-/**
- * Member tails (`|n:<number>`, `|b:1`, ...) as bytes for the RESP builder, numbers cached as in
- * NumText. Bounded.
- */
-export class MemberTails {
-  private readonly m = new Map<number, Uint8Array>();
-  num(v: number): Uint8Array {
+/** A bounded memo of per-value work (cleared whole when full): sensor values repeat. */
+class Memo<V> {
+  private readonly m = new Map<number, V>();
+  constructor(private readonly make: (v: number) => V) {}
+  get(v: number): V {
     let t = this.m.get(v);
     if (t === undefined) {
-      t = Buffer.from(`|n:${numText(v)}`, 'latin1');
+      t = this.make(v);
       if (this.m.size >= 4096) this.m.clear();
       this.m.set(v, t);
     }
     return t;
+  }
+}
+
+/** Member tails (`|n:<number>`, `|b:1`, ...) as bytes for the RESP builder, numbers memoized. */
+export class MemberTails {
+  private readonly nums = new Memo((v) => Buffer.from(`|n:${numText(v)}`, 'latin1'));
+  num(v: number): Uint8Array {
+    return this.nums.get(v);
   }
   bool(b: boolean): Uint8Array {
     return b ? B1 : B0;
@@ -83,19 +89,12 @@ export function storedNum(d: number): number {
 }
 
 /**
- * numText, cached: sensor values repeat, and formatting a float32 value is the slow case of
- * number formatting. Bounded.
+ * numText, memoized: formatting a float32 value is the slow case of number formatting.
  */
 export class NumText {
-  private readonly m = new Map<number, string>();
+  private readonly texts = new Memo(numText);
   get(v: number): string {
-    let t = this.m.get(v);
-    if (t === undefined) {
-      t = numText(v);
-      if (this.m.size >= 4096) this.m.clear();
-      this.m.set(v, t);
-    }
-    return t;
+    return this.texts.get(v);
   }
 }
 
